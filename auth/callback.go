@@ -1,0 +1,111 @@
+package auth
+
+import (
+	"crypto/subtle"
+	"fmt"
+	"html/template"
+	"net/http"
+	"sync"
+)
+
+// callback serves the redirect path of the loopback listener. Only a request
+// on the exact path with the login's state counts; it is delivered once on
+// results, and its page waits for the login's outcome so the browser can say
+// whether it worked.
+type callback struct {
+	path    string
+	state   string
+	results chan<- callbackResult
+	once    sync.Once
+
+	done    chan struct{} // closed when the outcome is set
+	outcome error
+}
+
+type callbackResult struct {
+	code string
+	err  error
+}
+
+func newCallback(path, state string, results chan<- callbackResult) *callback {
+	if path == "" {
+		path = "/"
+	}
+	return &callback{path: path, state: state, results: results, done: make(chan struct{})}
+}
+
+// finish records the login's outcome for the page shown to the browser.
+func (c *callback) finish(err error) {
+	c.outcome = err
+	close(c.done)
+}
+
+func (c *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	if r.URL.Path != c.path {
+		http.NotFound(w, r)
+		return
+	}
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	q := r.URL.Query()
+	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(c.state)) != 1 {
+		// Not from this login's authorization request: ignore it, keep waiting.
+		page(w, http.StatusBadRequest, "Not this sign-in",
+			"This link does not belong to the dbtdbx login that is waiting. Nothing was changed; finish the sign-in from the URL dbtdbx printed.")
+		return
+	}
+	var res callbackResult
+	switch {
+	case q.Get("error") != "":
+		res.err = &ServerError{Code: q.Get("error"), Description: q.Get("error_description")}
+	case q.Get("code") == "":
+		res.err = fmt.Errorf("the browser came back without an authorization code")
+	default:
+		res.code = q.Get("code")
+	}
+	first := false
+	c.once.Do(func() { first = true; c.results <- res })
+	if !first {
+		page(w, http.StatusConflict, "Already handled", "This sign-in was already handled. You can close this tab.")
+		return
+	}
+	select {
+	case <-c.done:
+	case <-r.Context().Done():
+		return
+	}
+	if c.outcome != nil {
+		page(w, http.StatusOK, "Sign-in failed", "dbtdbx could not log in: "+c.outcome.Error()+". Details are in the terminal. You can close this tab.")
+		return
+	}
+	page(w, http.StatusOK, "Signed in", "dbtdbx is logged in. You can close this tab and return to the terminal.")
+}
+
+var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
+<html><head><meta charset="utf-8"><title>dbtdbx: {{.Title}}</title></head>
+<body style="font-family: sans-serif; margin: 3em;"><h1>{{.Title}}</h1><p>{{.Text}}</p></body></html>
+`))
+
+func page(w http.ResponseWriter, status int, title, text string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_ = pageTemplate.Execute(w, struct{ Title, Text string }{title, text})
+}
+
+// ServerError is an OAuth error sent by the authorization or token server.
+type ServerError struct {
+	Code        string
+	Description string
+}
+
+func (e *ServerError) Error() string {
+	if e.Description == "" {
+		return "the server answered " + e.Code
+	}
+	return fmt.Sprintf("the server answered %s: %s", e.Code, e.Description)
+}

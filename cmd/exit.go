@@ -1,0 +1,72 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/dbtdbx/dbtdbx/token"
+)
+
+// Exit codes, documented in the root command's help and the README.
+const (
+	ExitOK            = 0
+	ExitError         = 1
+	ExitUsage         = 2
+	ExitLoginRequired = 4
+	ExitInterrupted   = 130
+)
+
+const exitCodesHelp = `Exit codes:
+  0    success
+  1    error (network, server, keyring, configuration)
+  2    usage error (bad flag or argument)
+  4    login required: run dbtdbx login
+  130  interrupted (Ctrl-C)`
+
+// usageError marks an error in how dbtdbx was called.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// hintError adds what the user can do next to an error.
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e hintError) Error() string { return e.err.Error() }
+func (e hintError) Unwrap() error { return e.err }
+
+// interrupted reports that the user stopped a command (Ctrl-C, SIGTERM).
+type interrupted struct{ what string }
+
+func (e interrupted) Error() string        { return "interrupted: " + e.what }
+func (e interrupted) Is(target error) bool { return target == context.Canceled }
+
+func withHint(err error, hint string) error { return hintError{err: err, hint: hint} }
+
+// report prints err on w and returns the exit code it calls for.
+func report(w io.Writer, err error) int {
+	code := ExitError
+	var ue usageError
+	switch {
+	case errors.As(err, &ue):
+		code = ExitUsage
+	case errors.Is(err, token.ErrLoginRequired):
+		code = ExitLoginRequired
+	case errors.Is(err, context.Canceled):
+		code = ExitInterrupted
+	}
+	fmt.Fprintf(w, "dbtdbx: %v\n", err)
+	var he hintError
+	if errors.As(err, &he) && he.hint != "" {
+		fmt.Fprintf(w, "  %s\n", he.hint)
+	}
+	if code == ExitUsage {
+		fmt.Fprintln(w, "  Run 'dbtdbx --help' for usage.")
+	}
+	return code
+}

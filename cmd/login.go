@@ -1,0 +1,128 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/pkg/browser"
+	"github.com/spf13/cobra"
+
+	"github.com/dbtdbx/dbtdbx/auth"
+	"github.com/dbtdbx/dbtdbx/config"
+	"github.com/dbtdbx/dbtdbx/token"
+)
+
+type loginOptions struct {
+	*globals
+	timeout time.Duration
+}
+
+func newLogin(g *globals) *cobra.Command {
+	o := &loginOptions{globals: g}
+	c := &cobra.Command{
+		Use:   "login",
+		Short: "Log in through the browser and store the tokens",
+		Long: `Log in to the workspace with OAuth (authorization code with PKCE): dbtdbx
+listens on the redirect URL, opens the browser, and stores the access and
+refresh tokens in the OS keyring. BROWSER=none prints the URL without opening it.`,
+		Example: `  dbtdbx login --host https://adb-1234.5.azuredatabricks.net
+  dbtdbx login --host dbc-abc.cloud.databricks.com --scopes sql --timeout 2m`,
+		Args: noArgs,
+		RunE: func(c *cobra.Command, _ []string) error { return o.run(c.Context()) },
+	}
+	c.Flags().DurationVar(&o.timeout, "timeout", 5*time.Minute, "how long to wait for the browser")
+	return c
+}
+
+func (o *loginOptions) run(ctx context.Context) error {
+	if o.timeout <= 0 {
+		return usageError{fmt.Errorf("--timeout must be positive, got %s", o.timeout)}
+	}
+	t, err := o.target()
+	if err != nil {
+		return err
+	}
+	store, err := o.store()
+	if err != nil {
+		return err
+	}
+	key := token.Key{Host: t.Host, ClientID: t.ClientID}
+	// Touch the store before the browser round trip, so a broken keyring
+	// fails now rather than after the user has signed in.
+	if _, err := store.Load(key); err != nil && !errors.Is(err, token.ErrNotFound) && !errors.Is(err, token.ErrCorrupt) {
+		return err
+	}
+
+	httpc := o.httpClient()
+	ep, err := auth.Discover(ctx, httpc, t.Host)
+	if err != nil {
+		return err
+	}
+	client := &auth.Client{ClientID: t.ClientID, ClientSecret: t.ClientSecret, Endpoints: ep, HTTP: httpc}
+	scopes := append(append([]string(nil), t.Scopes...), config.OfflineAccess)
+
+	var wait *waiting
+	var callbackAt time.Time
+	login := &auth.Login{
+		Client:      client,
+		RedirectURL: t.RedirectURL,
+		Scopes:      scopes,
+		Timeout:     o.timeout,
+		Ready: func(authURL string) {
+			o.openBrowser(authURL)
+			wait = startWaiting(o.stderr, time.Now().Add(o.timeout), o.getenv("NO_COLOR") == "")
+		},
+		Callback: func() {
+			callbackAt = time.Now()
+			wait.Stop()
+		},
+	}
+	tok, err := login.Run(ctx)
+	if wait != nil {
+		wait.Stop()
+	}
+	switch {
+	case errors.Is(err, context.Canceled):
+		return interrupted{"the login was cancelled and nothing was stored"}
+	case errors.Is(err, auth.ErrTimeout):
+		return withHint(fmt.Errorf("login %w; nothing was stored", err), "Run dbtdbx login again and finish the sign-in in the browser, or pass a longer --timeout.")
+	case err != nil:
+		return fmt.Errorf("login failed: %w", err)
+	}
+
+	e := token.EntryFromToken(tok, key, scopes, ep.TokenURL, time.Now())
+	if err := store.Save(e); err != nil {
+		return err
+	}
+	if o.log != nil {
+		o.log.Debug("login stored", "since_callback", time.Since(callbackAt).Round(time.Microsecond), "store", store.Where())
+	}
+	refresh := "refreshed automatically"
+	if e.RefreshToken == "" {
+		refresh = "no refresh token was issued, so log in again when it expires"
+	}
+	fmt.Fprintf(o.stderr, "Logged in to %s with client %s (scopes %s); token valid until %s, %s.\n",
+		t.Host, t.ClientID, strings.Join(e.Scopes, " "), e.Expiry.Local().Format("15:04"), refresh)
+	return nil
+}
+
+// openBrowser prints the URL and, unless BROWSER=none, opens it in the
+// background: some openers only exit once the page has loaded, and the
+// listener must be serving by then. Nothing the opener prints reaches stdout.
+func (o *loginOptions) openBrowser(authURL string) {
+	if o.getenv("BROWSER") == "none" {
+		fmt.Fprintf(o.stderr, "Open this URL in a browser to log in:\n  %s\n", authURL)
+		return
+	}
+	fmt.Fprintf(o.stderr, "Opening %s in your browser.\n", authURL)
+	browser.Stdout, browser.Stderr = io.Discard, io.Discard
+	go func() {
+		if err := browser.OpenURL(authURL); err != nil {
+			fmt.Fprintf(o.stderr, "Could not open a browser (%v): open the URL above yourself.\n", err)
+		}
+	}()
+}

@@ -1,0 +1,54 @@
+package cmd
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dbtdbx/dbtdbx/token"
+)
+
+func newLogout(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:     "logout",
+		Short:   "Remove the stored tokens for the target",
+		Example: `  dbtdbx logout --host https://adb-1234.5.azuredatabricks.net`,
+		Args:    noArgs,
+		RunE: func(*cobra.Command, []string) error {
+			t, err := g.target()
+			if err != nil {
+				return err
+			}
+			store, err := g.store()
+			if err != nil {
+				return err
+			}
+			key := token.Key{Host: t.Host, ClientID: t.ClientID}
+			_, err = store.Load(key)
+			had := !errors.Is(err, token.ErrNotFound)
+			if err := store.Delete(key); err != nil {
+				return err
+			}
+			if had {
+				fmt.Fprintf(g.stderr, "Logged out of %s (client %s): removed the tokens from the %s.\n", t.Host, t.ClientID, store.Where())
+			} else {
+				fmt.Fprintf(g.stderr, "No login was stored for %s (client %s); nothing to remove.\n", t.Host, t.ClientID)
+			}
+			return nil
+		},
+	}
+}
+
+func newVersion(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:     "version",
+		Short:   "Print the version",
+		Example: `  dbtdbx version`,
+		Args:    noArgs,
+		RunE: func(*cobra.Command, []string) error {
+			_, err := fmt.Fprintf(g.stdout, "dbtdbx %s\n", Version)
+			return err
+		},
+	}
+}

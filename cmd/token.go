@@ -1,0 +1,82 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dbtdbx/dbtdbx/token"
+)
+
+type tokenOptions struct {
+	*globals
+	refresh bool
+	minTTL  time.Duration
+	output  string
+}
+
+func newToken(g *globals) *cobra.Command {
+	o := &tokenOptions{globals: g}
+	c := &cobra.Command{
+		Use:   "token",
+		Short: "Print a valid access token, refreshing it when due",
+		Long: `Print a valid access token and one newline on stdout, nothing else. The token
+is refreshed first when less than max(30s, min(--min-ttl, half its lifetime))
+is left. Never opens a browser: without a usable login it exits 4.`,
+		Example: `  export DATABRICKS_TOKEN=$(dbtdbx token)
+  dbtdbx token --refresh -o json
+  curl -H "$(dbtdbx token -o header)" "$DATABRICKS_HOST/api/2.0/clusters/list"`,
+		Args: noArgs,
+		RunE: func(c *cobra.Command, _ []string) error { return o.run(c.Context()) },
+	}
+	f := c.Flags()
+	f.BoolVar(&o.refresh, "refresh", false, "refresh the token even if it is not due")
+	f.DurationVar(&o.minTTL, "min-ttl", token.DefaultMinTTL, "refresh when less than this is left (capped at half the token's lifetime, at least 30s)")
+	f.StringVarP(&o.output, "output", "o", "text", "output format: text, json or header")
+	return c
+}
+
+func (o *tokenOptions) run(ctx context.Context) error {
+	if err := outputFormat(o.output, "text", "json", "header"); err != nil {
+		return err
+	}
+	t, err := o.target()
+	if err != nil {
+		return err
+	}
+	src, err := o.source(t, o.minTTL)
+	if err != nil {
+		return err
+	}
+	e, err := src.Token(ctx, o.refresh)
+	if err != nil {
+		if errors.Is(err, token.ErrLoginRequired) {
+			return withHint(err, loginHint(t))
+		}
+		return err
+	}
+	switch o.output {
+	case "json":
+		return json.NewEncoder(o.stdout).Encode(struct {
+			AccessToken string `json:"access_token"`
+			TokenType   string `json:"token_type"`
+			Expiry      string `json:"expiry"`
+		}{e.AccessToken, tokenType(e), e.Expiry.Format(time.RFC3339)})
+	case "header":
+		_, err = fmt.Fprintf(o.stdout, "Authorization: Bearer %s\n", e.AccessToken)
+	default:
+		_, err = fmt.Fprintln(o.stdout, e.AccessToken)
+	}
+	return err
+}
+
+func tokenType(e *token.Entry) string {
+	if e.TokenType == "" {
+		return "Bearer"
+	}
+	return e.TokenType
+}

@@ -1,0 +1,150 @@
+// Package config turns flags and the environment into one resolved Target:
+// the workspace, the OAuth client and the scopes a command works for.
+// Every resolved value records where it came from, so status can explain it.
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// Defaults for a Target. The published dbt app connection "dbt-databricks"
+// registers exactly DefaultRedirectURL.
+const (
+	DefaultClientID    = "dbt-databricks"
+	DefaultScopes      = "all-apis"
+	DefaultRedirectURL = "http://localhost:8020"
+	// OfflineAccess is the scope without which no refresh token is issued.
+	OfflineAccess = "offline_access"
+)
+
+// Environment variables read by Resolve.
+const (
+	EnvHost         = "DATABRICKS_HOST"
+	EnvClientID     = "DATABRICKS_CLIENT_ID"
+	EnvClientSecret = "DBTDBX_CLIENT_SECRET"
+)
+
+// Origin says where a resolved value came from, in words fit for status
+// output: "flag --host", "env DATABRICKS_HOST" or "default".
+type Origin string
+
+// OriginDefault marks a value nobody set.
+const OriginDefault Origin = "default"
+
+// Flags holds the command-line values; an empty string means "not given".
+type Flags struct {
+	Host        string
+	ClientID    string
+	Scopes      string
+	RedirectURL string
+}
+
+// Target is what a command works for. Its zero value is not usable; build
+// one with Resolve.
+type Target struct {
+	// Host is normalised: "https://host[:port]".
+	Host     string
+	ClientID string
+	// ClientSecret is set for an app connection created with a secret (a
+	// confidential client). It comes only from the environment, never argv.
+	ClientSecret string
+	// Scopes are the scopes asked for, without offline_access.
+	Scopes      []string
+	RedirectURL string
+	// Origins maps "host", "client_id", "client_secret", "scopes" and
+	// "redirect_url" to where each value came from.
+	Origins map[string]Origin
+}
+
+// Resolve builds the Target from flags, then the environment (via getenv),
+// then defaults. It validates every value and names the bad one on error.
+func Resolve(f Flags, getenv func(string) string) (*Target, error) {
+	t := &Target{Origins: map[string]Origin{}}
+	pick := func(field, flagName, flagVal, envName, def string) string {
+		switch {
+		case flagVal != "":
+			t.Origins[field] = Origin("flag --" + flagName)
+			return flagVal
+		case envName != "" && getenv(envName) != "":
+			t.Origins[field] = Origin("env " + envName)
+			return getenv(envName)
+		default:
+			t.Origins[field] = OriginDefault
+			return def
+		}
+	}
+
+	host := pick("host", "host", f.Host, EnvHost, "")
+	if host == "" {
+		return nil, fmt.Errorf("no workspace host: pass --host https://<workspace> or set %s", EnvHost)
+	}
+	var err error
+	if t.Host, err = NormalizeHost(host); err != nil {
+		return nil, fmt.Errorf("%w (from %s)", err, t.Origins["host"])
+	}
+
+	t.ClientID = strings.TrimSpace(pick("client_id", "client-id", f.ClientID, EnvClientID, DefaultClientID))
+	if t.ClientID == "" || strings.ContainsAny(t.ClientID, " \t\r\n") {
+		return nil, fmt.Errorf("client id %q (from %s) is not valid: it must be one word", t.ClientID, t.Origins["client_id"])
+	}
+	if t.ClientSecret = getenv(EnvClientSecret); t.ClientSecret != "" {
+		t.Origins["client_secret"] = Origin("env " + EnvClientSecret)
+	}
+
+	scopes := pick("scopes", "scopes", f.Scopes, "", DefaultScopes)
+	if t.Scopes, err = ParseScopes(scopes); err != nil {
+		return nil, fmt.Errorf("%w (from %s)", err, t.Origins["scopes"])
+	}
+
+	redirect := pick("redirect_url", "redirect-url", f.RedirectURL, "", DefaultRedirectURL)
+	if t.RedirectURL, err = checkRedirectURL(redirect); err != nil {
+		return nil, fmt.Errorf("%w (from %s)", err, t.Origins["redirect_url"])
+	}
+	return t, nil
+}
+
+// ParseScopes splits a scope list written with spaces or commas, drops
+// duplicates and offline_access (which login adds on its own), and keeps
+// the order given.
+func ParseScopes(s string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	for _, sc := range strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' }) {
+		if sc == OfflineAccess || seen[sc] {
+			continue
+		}
+		for _, r := range sc {
+			if r < 0x21 || r == '"' || r == '\\' || r > 0x7e {
+				return nil, fmt.Errorf("scope %q is not a valid OAuth scope", sc)
+			}
+		}
+		seen[sc] = true
+		out = append(out, sc)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("scopes %q name no scope: use all-apis or sql", s)
+	}
+	return out, nil
+}
+
+// checkRedirectURL accepts only loopback http URLs, which is what a local
+// listener can serve. It returns the URL unchanged: the redirect URI must
+// match what the app registered to the character.
+func checkRedirectURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "http" || u.Host == "" {
+		return "", fmt.Errorf("redirect URL %q must look like http://localhost:8020 (a loopback http URL the app connection registers)", raw)
+	}
+	if !IsLoopback(u.Hostname()) {
+		return "", fmt.Errorf("redirect URL %q must point at this machine (localhost, 127.0.0.1 or [::1])", raw)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return "", fmt.Errorf("redirect URL %q must not carry a query, fragment or user", raw)
+	}
+	if p := u.Port(); p != "" && !validPort(p) {
+		return "", fmt.Errorf("redirect URL %q has an invalid port %q", raw, p)
+	}
+	return raw, nil
+}

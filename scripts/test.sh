@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs the whole test suite with its real parts: Ory Hydra, a Secret Service on
+# a private D-Bus session, and headless Chromium. Installs them first if needed.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+scripts/setup.sh
+DBTDBX_HYDRA=$(scripts/build-hydra.sh)
+export DBTDBX_HYDRA
+
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change: $unformatted" >&2
+  exit 1
+fi
+go vet ./...
+scripts/with-keyring.sh go test -race -count=1 -timeout 30m "$@" ./...

@@ -1,0 +1,144 @@
+package token
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/dbtdbx/dbtdbx/auth"
+	"golang.org/x/oauth2"
+)
+
+// Floor is the least lifetime a handed-out token may have: Databricks
+// rejects tokens with 30 s or less left.
+const Floor = 30 * time.Second
+
+// DefaultMinTTL is the default for Source.MinTTL.
+const DefaultMinTTL = 5 * time.Minute
+
+// ErrLoginRequired is wrapped when only a new login can produce a token.
+var ErrLoginRequired = errors.New("login required")
+
+// Due reports whether e must be refreshed before it is handed out: when less
+// than max(Floor, min(minTTL, half its full lifetime)) is left. Short-lived
+// tokens are thus not refreshed on every call, and no token with Floor or
+// less left is ever handed out.
+func Due(e *Entry, now time.Time, minTTL time.Duration) bool {
+	return e.AccessToken == "" || e.Expiry.Sub(now) < Threshold(e, minTTL)
+}
+
+// Threshold is the time left below which e is due.
+func Threshold(e *Entry, minTTL time.Duration) time.Duration {
+	return max(Floor, min(minTTL, e.Lifetime()/2))
+}
+
+// Source hands out a valid access token for one key, refreshing it through
+// the entry's token endpoint when due and storing the result before
+// returning it.
+type Source struct {
+	Store Store
+	Key   Key
+	// Scopes the caller needs; a login granted fewer is not usable.
+	Scopes []string
+	// MinTTL: see Due. Zero means DefaultMinTTL.
+	MinTTL time.Duration
+	// Client refreshes; its Endpoints.TokenURL is taken from the entry.
+	Client auth.Client
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Log receives decisions when not nil.
+	Log *slog.Logger
+	// Warn receives one-line warnings for the user when not nil.
+	Warn func(msg string)
+}
+
+func (s *Source) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Source) debug(msg string, args ...any) {
+	if s.Log != nil {
+		s.Log.Debug(msg, args...)
+	}
+}
+
+// Token returns a usable entry: the stored one when it is not due (and
+// force is false), else a refreshed one, already saved.
+func (s *Source) Token(ctx context.Context, force bool) (*Entry, error) {
+	e, err := s.Store.Load(s.Key)
+	if errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("%w: no login stored for %s with client %s", ErrLoginRequired, s.Key.Host, s.Key.ClientID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if missing := e.HasScopes(s.Scopes); len(missing) > 0 {
+		return nil, fmt.Errorf("%w: the stored login was not granted %s", ErrLoginRequired, strings.Join(missing, ", "))
+	}
+	minTTL := s.MinTTL
+	if minTTL <= 0 {
+		minTTL = DefaultMinTTL
+	}
+	now := s.now()
+	left := e.Expiry.Sub(now)
+	if !force && !Due(e, now, minTTL) {
+		s.debug("cached token is valid", "left", left.Round(time.Second), "threshold", Threshold(e, minTTL))
+		return e, nil
+	}
+	if e.RefreshToken == "" {
+		if !force && left > Floor {
+			return e, nil
+		}
+		return nil, fmt.Errorf("%w: the access token is expiring and no refresh token is stored", ErrLoginRequired)
+	}
+	s.debug("refreshing", "forced", force, "left", left.Round(time.Second))
+	c := s.Client
+	c.Endpoints.TokenURL = e.TokenURL
+	tok, err := c.Refresh(ctx, e.RefreshToken)
+	if err != nil {
+		if errors.Is(err, auth.ErrRefreshRejected) {
+			return nil, fmt.Errorf("%w: %v", ErrLoginRequired, err)
+		}
+		if !force && left > Floor && s.Warn != nil {
+			s.Warn(fmt.Sprintf("could not refresh the token (%v); using the current one, valid for %s more", err, left.Round(time.Second)))
+			return e, nil
+		}
+		return nil, err
+	}
+	next := EntryFromToken(tok, e.Key(), e.Scopes, e.TokenURL, s.now())
+	if next.RefreshToken == "" {
+		next.RefreshToken = e.RefreshToken
+	}
+	if err := s.Store.Save(next); err != nil {
+		return nil, fmt.Errorf("refreshed the token but could not store it: %w", err)
+	}
+	s.debug("refreshed and stored", "expiry", next.Expiry)
+	return next, nil
+}
+
+// EntryFromToken builds the entry for a token issued at now. Scopes granted
+// by the response win over scopes.
+func EntryFromToken(tok *oauth2.Token, key Key, scopes []string, tokenURL string, now time.Time) *Entry {
+	expiry := tok.Expiry
+	if expiry.IsZero() {
+		expiry = now.Add(time.Hour)
+	}
+	return &Entry{
+		Version:      EntryVersion,
+		Host:         key.Host,
+		ClientID:     key.ClientID,
+		Scopes:       auth.GrantedScopes(tok, scopes),
+		AccessToken:  tok.AccessToken,
+		TokenType:    tok.Type(),
+		RefreshToken: tok.RefreshToken,
+		Expiry:       expiry.UTC().Truncate(time.Second),
+		Obtained:     now.UTC().Truncate(time.Second),
+		TokenURL:     tokenURL,
+	}
+}
