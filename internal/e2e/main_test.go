@@ -1,0 +1,333 @@
+// Package e2e runs the dbtdbx binary end to end against real parts: Ory
+// Hydra behind a Databricks-shaped front, the Secret Service of the private
+// D-Bus session (scripts/with-keyring.sh), and headless Chromium as the
+// user's browser.
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/zalando/go-keyring"
+
+	"github.com/dbtdbx/dbtdbx/internal/browsertest"
+	"github.com/dbtdbx/dbtdbx/internal/oauthtest"
+	"github.com/dbtdbx/dbtdbx/token"
+)
+
+// binary is the dbtdbx built for this run, with the race detector.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "dbtdbx-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "dbtdbx")
+	build := exec.Command("go", "build", "-race", "-o", binary, "github.com/dbtdbx/dbtdbx")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building dbtdbx:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// requireKeyring fails (in CI) or skips the test when no Secret Service is
+// on the session bus.
+func requireKeyring(t *testing.T) {
+	t.Helper()
+	err := keyring.Set("dbtdbx-probe", "probe", "x")
+	if err == nil {
+		_ = keyring.Delete("dbtdbx-probe", "probe")
+		return
+	}
+	msg := fmt.Sprintf("no usable Secret Service (%v): run the tests through scripts/test.sh", err)
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
+// world is one user's machine: a home directory, a browser and a workspace.
+type world struct {
+	t       *testing.T
+	srv     *oauthtest.Server
+	home    string
+	shim    string
+	host    string
+	client  string
+	port    int
+	env     map[string]string
+	mu      sync.Mutex
+	outputs []string // every byte dbtdbx printed, except token's stdout
+}
+
+func newWorld(t *testing.T, opts oauthtest.Options) *world {
+	t.Helper()
+	requireKeyring(t)
+	w := &world{t: t, srv: oauthtest.Start(t, opts), home: t.TempDir(), shim: browsertest.ShimDir(t)}
+	w.host = w.srv.URL
+	w.port = freePort(t)
+	w.client = w.srv.CreateClient(t, oauthtest.Client{RedirectURIs: []string{w.redirect()}})
+	w.env = map[string]string{
+		"PATH":                     w.shim + string(os.PathListSeparator) + os.Getenv("PATH"),
+		"HOME":                     w.home,
+		"XDG_CONFIG_HOME":          filepath.Join(w.home, ".config"),
+		"XDG_CACHE_HOME":           filepath.Join(w.home, ".cache"),
+		"XDG_STATE_HOME":           filepath.Join(w.home, ".local/state"),
+		"TMPDIR":                   filepath.Join(w.home, "tmp"),
+		"DBUS_SESSION_BUS_ADDRESS": os.Getenv("DBUS_SESSION_BUS_ADDRESS"),
+		"NO_COLOR":                 "1",
+		"DBTDBX_DEBUG":             "1",
+		"DATABRICKS_HOST":          w.host,
+		"DATABRICKS_CLIENT_ID":     w.client,
+	}
+	if err := os.MkdirAll(w.env["TMPDIR"], 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = keyring.Delete(token.KeyringService, w.key().String())
+		if !t.Failed() {
+			w.assertNoSecretsLeaked()
+		}
+	})
+	return w
+}
+
+func (w *world) redirect() string { return fmt.Sprintf("http://localhost:%d", w.port) }
+
+func (w *world) key() token.Key { return token.Key{Host: w.host, ClientID: w.client} }
+
+func (w *world) environ(extra ...string) []string {
+	var env []string
+	for k, v := range w.env {
+		env = append(env, k+"="+v)
+	}
+	return append(env, extra...)
+}
+
+func (w *world) args(args []string) []string {
+	return append(args, "--redirect-url", w.redirect())
+}
+
+func (w *world) record(s string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.outputs = append(w.outputs, s)
+}
+
+// result is one finished dbtdbx run.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// run runs dbtdbx to the end. extraEnv entries are KEY=VALUE.
+func (w *world) run(extraEnv []string, args ...string) result {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c := exec.CommandContext(ctx, binary, w.args(args)...)
+	c.Env = w.environ(extraEnv...)
+	c.Dir = w.home
+	var out, errb bytes.Buffer
+	c.Stdout, c.Stderr = &out, &errb
+	err := c.Run()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		w.t.Fatalf("running dbtdbx %v: %v", args, err)
+	}
+	if len(args) == 0 || args[0] != "token" {
+		w.record(r.stdout)
+	}
+	w.record(r.stderr)
+	return r
+}
+
+// login runs `dbtdbx login` with the headless browser and requires success.
+func (w *world) login(args ...string) result {
+	w.t.Helper()
+	r := w.run(nil, append([]string{"login"}, args...)...)
+	if r.code != 0 {
+		w.t.Fatalf("login exited %d\nstderr:\n%s", r.code, r.stderr)
+	}
+	if r.stdout != "" {
+		w.t.Errorf("login wrote to stdout: %q", r.stdout)
+	}
+	return r
+}
+
+// token runs `dbtdbx token` and returns the token, checking that stdout is
+// exactly the token and one newline.
+func (w *world) token(args ...string) string {
+	w.t.Helper()
+	r := w.run(nil, append([]string{"token"}, args...)...)
+	if r.code != 0 {
+		w.t.Fatalf("token exited %d\nstderr:\n%s", r.code, r.stderr)
+	}
+	tok := strings.TrimSuffix(r.stdout, "\n")
+	if tok == "" || strings.ContainsAny(tok, " \n\t") || r.stdout != tok+"\n" {
+		w.t.Fatalf("token stdout is not exactly one token and a newline: %q", r.stdout)
+	}
+	return tok
+}
+
+// stored reads the entry dbtdbx keeps in the Secret Service.
+func (w *world) stored() *token.Entry {
+	w.t.Helper()
+	v, err := keyring.Get(token.KeyringService, w.key().String())
+	if err != nil {
+		w.t.Fatalf("reading the stored login: %v", err)
+	}
+	e, err := token.Decode([]byte(v))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return e
+}
+
+// assertNoSecretsLeaked searches everything dbtdbx printed (but token's
+// stdout) and every file under its home for each secret the server saw.
+func (w *world) assertNoSecretsLeaked() {
+	w.t.Helper()
+	secrets := w.srv.Secrets()
+	if len(secrets) == 0 {
+		w.t.Error("the server saw no secrets: the leak check would check nothing")
+	}
+	w.mu.Lock()
+	all := strings.Join(w.outputs, "\n")
+	w.mu.Unlock()
+	var files []string
+	_ = filepath.Walk(w.home, func(path string, info os.FileInfo, err error) error {
+		if err == nil && info.Mode().IsRegular() && !strings.HasPrefix(path, w.shim) {
+			files = append(files, path)
+		}
+		return nil
+	})
+	for _, s := range secrets {
+		if strings.Contains(all, s) {
+			w.t.Errorf("a secret (%d bytes, starting %.6q) appears in dbtdbx output", len(s), s)
+		}
+		for _, f := range files {
+			if b, err := os.ReadFile(f); err == nil && bytes.Contains(b, []byte(s)) {
+				w.t.Errorf("a secret appears in file %s", f)
+			}
+		}
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// waitingLogin is a `dbtdbx login` started with BROWSER=none, waiting for
+// a callback.
+type waitingLogin struct {
+	w       *world
+	cmd     *exec.Cmd
+	authURL string
+	stderr  *bytes.Buffer
+	done    chan struct{}
+	err     error
+}
+
+// startLogin starts a login that opens no browser and returns once it has
+// printed the URL to open (so its listener is bound).
+func (w *world) startLogin(args ...string) *waitingLogin {
+	w.t.Helper()
+	c := exec.Command(binary, w.args(append([]string{"login"}, args...))...)
+	c.Env = w.environ("BROWSER=none")
+	c.Dir = w.home
+	pipe, err := c.StderrPipe()
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var out bytes.Buffer
+	c.Stdout = &out
+	if err := c.Start(); err != nil {
+		w.t.Fatal(err)
+	}
+	l := &waitingLogin{w: w, cmd: c, stderr: &bytes.Buffer{}, done: make(chan struct{})}
+	urlc := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pipe)
+		sc.Buffer(make([]byte, 64*1024), 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			l.stderr.WriteString(line + "\n")
+			if s := strings.TrimSpace(line); strings.HasPrefix(s, "http") && strings.Contains(s, "/oidc/v1/authorize") {
+				urlc <- s
+			}
+		}
+		close(urlc)
+		l.err = c.Wait()
+		w.record(out.String())
+		if out.Len() != 0 {
+			w.t.Errorf("login wrote to stdout: %q", out.String())
+		}
+		close(l.done)
+	}()
+	u, ok := <-urlc
+	if !ok {
+		<-l.done
+		w.t.Fatalf("login ended without printing the URL: %v\n%s", l.err, l.stderr)
+	}
+	l.authURL = u
+	w.t.Cleanup(func() { _ = c.Process.Kill(); <-l.done })
+	return l
+}
+
+// wait waits for the login to end and returns its exit code and stderr.
+func (l *waitingLogin) wait() (int, string) {
+	l.w.t.Helper()
+	select {
+	case <-l.done:
+	case <-time.After(time.Minute):
+		l.w.t.Fatal("login did not end within a minute")
+	}
+	l.w.record(l.stderr.String())
+	code := 0
+	if ee, ok := l.err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			code = 128 + int(ws.Signal())
+		}
+	} else if l.err != nil {
+		l.w.t.Fatal(l.err)
+	}
+	return code, l.stderr.String()
+}
+
+func decodeJSON(t *testing.T, s string, v any) {
+	t.Helper()
+	if err := json.NewDecoder(strings.NewReader(s)).Decode(v); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, s)
+	}
+}
+
+var _ = io.Discard
