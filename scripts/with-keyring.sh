@@ -7,8 +7,16 @@ if [ -z "${DBTDBX_IN_KEYRING_SESSION:-}" ]; then
   data=$(mktemp -d)
   trap 'rm -rf "$data"' EXIT
   # A fresh keyring file every run; the password only guards that throwaway file.
-  DBTDBX_IN_KEYRING_SESSION=1 XDG_DATA_HOME=$data dbus-run-session -- "$0" "$@"
-  exit $?
+  # The command's stderr travels on fd 3; the bus daemon's own stderr is
+  # filtered of its harmless complaint about the fd limit (we are not allowed
+  # to raise it in a container).
+  status=0
+  DBTDBX_IN_KEYRING_SESSION=1 XDG_DATA_HOME=$data dbus-run-session -- "$0" "$@" \
+    3>&2 2> >(grep -v 'Failed to set fd limit' >&2) || status=$?
+  exit $status
+fi
+if { true >&3; } 2>/dev/null; then
+  exec 2>&3 3>&-
 fi
 printf %s "dbtdbx-test-keyring" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
 for _ in $(seq 1 100); do

@@ -21,7 +21,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"testing"
 )
 
 // timeoutSeconds bounds one Chromium run; a run that takes longer is
@@ -47,7 +46,7 @@ var flags = []string{
 // Chromium returns the path of Chromium: /usr/bin/chromium, or else
 // chromium on PATH. When there is none it skips the test, or fails it when
 // the environment variable CI is "true".
-func Chromium(t testing.TB) string {
+func Chromium(t T) string {
 	t.Helper()
 	const debian = "/usr/bin/chromium"
 	if fi, err := os.Stat(debian); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0 {
@@ -93,7 +92,7 @@ XDG_CONFIG_HOME=$run/config XDG_CACHE_HOME=$run/cache \
 // Chromium's messages to chromium-<n>.log. The scripts print nothing, so nothing Chromium says
 // reaches the output of the process that ran them. A script exits with
 // Chromium's status.
-func ShimDir(t testing.TB) string {
+func ShimDir(t T) string {
 	t.Helper()
 	chromium := Chromium(t)
 	mkdir := lookPath(t, "mkdir")
@@ -119,7 +118,7 @@ func ShimDir(t testing.TB) string {
 // It is an error when Chromium fails or loads no page (it then prints
 // nothing and exits 0, as it does for a refused connection); the error
 // includes the end of Chromium's messages.
-func Open(t testing.TB, url string) (string, error) {
+func Open(t T, url string) (string, error) {
 	t.Helper()
 	chromium := Chromium(t)
 	timeout := lookPath(t, "timeout")
@@ -155,7 +154,7 @@ func environ() []string {
 }
 
 // lookPath returns the path of a program the scripts need.
-func lookPath(t testing.TB, name string) string {
+func lookPath(t T, name string) string {
 	t.Helper()
 	path, err := exec.LookPath(name)
 	if err != nil {
@@ -180,7 +179,7 @@ func tail(b []byte, n int) []byte {
 
 // unavailable skips the test because a part it needs is missing, or fails
 // it when running in CI (CI=true), where every part must be present.
-func unavailable(t testing.TB, format string, args ...any) {
+func unavailable(t T, format string, args ...any) {
 	t.Helper()
 	if os.Getenv("CI") == "true" {
 		t.Fatalf(format+" (CI=true: a missing part is a failure)", args...)

@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -43,7 +42,7 @@ type hydraProcess struct {
 
 // startHydra launches hydra and waits until it is ready, retrying with
 // other ports when it exits early. It registers t.Cleanup to kill it.
-func startHydra(t testing.TB, bin string, cfg hydraConfig) *hydraProcess {
+func startHydra(t T, bin string, cfg hydraConfig) *hydraProcess {
 	t.Helper()
 	dir := t.TempDir()
 	var err error
@@ -66,7 +65,7 @@ var errExited = errors.New("hydra exited before it was ready")
 
 // launchHydra runs hydra once, logging to a file in dir, and waits until
 // its public and admin ports are ready.
-func launchHydra(t testing.TB, bin, dir string, attempt int, cfg hydraConfig) (*hydraProcess, error) {
+func launchHydra(t T, bin, dir string, attempt int, cfg hydraConfig) (*hydraProcess, error) {
 	t.Helper()
 	publicPort, err := freePort()
 	if err != nil {
@@ -175,7 +174,7 @@ func waitReady(ctx context.Context, exited <-chan struct{}, baseURLs ...string) 
 }
 
 // logHydra copies hydra's log into the test's log.
-func logHydra(t testing.TB, path string) {
+func logHydra(t T, path string) {
 	out, err := os.ReadFile(path)
 	if err != nil {
 		t.Logf("oauthtest: reading hydra's log: %v", err)
@@ -212,7 +211,7 @@ var (
 
 // hydraBinary returns the path of the hydra binary, or skips (fails in CI)
 // the test when there is none.
-func hydraBinary(t testing.TB) string {
+func hydraBinary(t T) string {
 	t.Helper()
 	hydraMu.Lock()
 	defer hydraMu.Unlock()
@@ -288,7 +287,7 @@ func executable(path string) error {
 
 // unavailable skips the test because a part it needs is missing, or fails
 // it when running in CI (CI=true), where every part must be present.
-func unavailable(t testing.TB, format string, args ...any) {
+func unavailable(t T, format string, args ...any) {
 	t.Helper()
 	if os.Getenv("CI") == "true" {
 		t.Fatalf(format+" (CI=true: a missing part is a failure)", args...)

@@ -42,7 +42,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"testing"
 	"time"
 )
 
@@ -87,7 +86,7 @@ type Server struct {
 // scripts/build-hydra.sh of the enclosing module prints (building it on
 // first use). When there is none, Start skips the test, or fails it when
 // the environment variable CI is "true".
-func Start(t testing.TB, opts Options) *Server {
+func Start(t T, opts Options) *Server {
 	t.Helper()
 	bin := hydraBinary(t)
 
@@ -152,7 +151,7 @@ type Client struct {
 
 // CreateClient registers c through hydra's admin API and returns its
 // client_id.
-func (s *Server) CreateClient(t testing.TB, c Client) string {
+func (s *Server) CreateClient(t T, c Client) string {
 	t.Helper()
 	req := struct {
 		ID            string   `json:"client_id,omitempty"`
@@ -200,7 +199,7 @@ func (s *Server) SetConsent(allow bool) {
 
 // TokenAccepted reports whether the workspace currently accepts accessToken,
 // by calling the front's GET /api/2.0/preview/scim/v2/Me with it.
-func (s *Server) TokenAccepted(t testing.TB, accessToken string) bool {
+func (s *Server) TokenAccepted(t T, accessToken string) bool {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, s.URL+mePath, nil)
 	if err != nil {
@@ -225,7 +224,7 @@ func (s *Server) TokenAccepted(t testing.TB, accessToken string) bool {
 
 // RefreshTokenActive reports whether hydra's token introspection says
 // refreshToken is an active refresh token.
-func (s *Server) RefreshTokenActive(t testing.TB, refreshToken string) bool {
+func (s *Server) RefreshTokenActive(t T, refreshToken string) bool {
 	t.Helper()
 	info, err := s.introspect(t.Context(), refreshToken)
 	if err != nil {
