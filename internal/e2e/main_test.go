@@ -10,7 +10,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -104,11 +103,20 @@ func newWorld(t *testing.T, opts oauthtest.Options) *world {
 	}
 	t.Cleanup(func() {
 		_ = keyring.Delete(token.KeyringService, w.key().String())
+		_ = keyring.Delete(token.KeyringService, token.Key{Host: w.host, ClientID: "dbt-databricks"}.String())
 		if !t.Failed() {
 			w.assertNoSecretsLeaked()
 		}
 	})
 	return w
+}
+
+// useClient registers c and makes it the client dbtdbx is run with.
+func (w *world) useClient(c oauthtest.Client) {
+	w.t.Helper()
+	_ = keyring.Delete(token.KeyringService, w.key().String())
+	w.client = w.srv.CreateClient(w.t, c)
+	w.env["DATABRICKS_CLIENT_ID"] = w.client
 }
 
 func (w *world) redirect() string { return fmt.Sprintf("http://localhost:%d", w.port) }
@@ -329,5 +337,3 @@ func decodeJSON(t *testing.T, s string, v any) {
 		t.Fatalf("not JSON: %v\n%s", err, s)
 	}
 }
-
-var _ = io.Discard

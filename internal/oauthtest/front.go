@@ -33,7 +33,12 @@ func (s *Server) frontHandler() http.Handler {
 	// Hydra's own paths: the /oauth2/auth continuation after login and
 	// consent, /oauth2/fallbacks, and so on.
 	mux.Handle("/", s.proxy("", nil))
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.paths[r.URL.Path]++
+		s.mu.Unlock()
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // proxy returns a reverse proxy to hydra's public port. A non-empty path

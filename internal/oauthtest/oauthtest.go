@@ -70,6 +70,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	requests map[string]int  // token endpoint requests by grant_type
+	paths    map[string]int  // front requests by path
 	secrets  []string        // secrets seen, in order
 	seen     map[string]bool // the elements of secrets
 }
@@ -93,6 +94,7 @@ func Start(t T, opts Options) *Server {
 	s := &Server{
 		client:   &http.Client{Timeout: 10 * time.Second},
 		requests: make(map[string]int),
+		paths:    make(map[string]int),
 		seen:     make(map[string]bool),
 	}
 
@@ -240,6 +242,19 @@ func (s *Server) TokenRequests() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return maps.Clone(s.requests)
+}
+
+// Requests returns how many requests have reached the front, in all and on
+// the workspace's OAuth paths: "discovery", "authorize" and "token". It is
+// safe for concurrent use.
+func (s *Server) Requests() (all int, byPath map[string]int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	byPath = map[string]int{"discovery": s.paths[discoveryPath], "authorize": s.paths[authorizePath], "token": s.paths[tokenPath]}
+	for _, n := range s.paths {
+		all += n
+	}
+	return all, byPath
 }
 
 // Secrets returns every secret the server has seen so far, in the order
