@@ -6,12 +6,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dbtdbx/dbtdbx/config"
 )
 
 func runCLI(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code = run(context.Background(), args, strings.NewReader(""), &out, &errb, func(k string) string { return env[k] })
+	e := config.Env{LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }, Dir: t.TempDir(), Home: t.TempDir()}
+	code = run(context.Background(), args, strings.NewReader(""), &out, &errb, e)
 	return code, out.String(), errb.String()
 }
 

@@ -32,14 +32,16 @@ type globals struct {
 
 	stdin          io.Reader
 	stdout, stderr io.Writer
-	getenv         func(string) string
+	env            config.Env
 	log            *slog.Logger // nil unless --debug
 }
 
 // target resolves the command's Target from flags and the environment.
 func (g *globals) target() (*config.Target, error) {
-	return config.Resolve(g.flags, g.getenv)
+	return config.Resolve(g.flags, g.env)
 }
+
+func (g *globals) getenv(name string) string { return g.env.Get(name) }
 
 // store opens the token store.
 func (g *globals) store() (token.Store, error) {
@@ -82,13 +84,17 @@ func loginHint(t *config.Target) string {
 func Execute() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	env, err := config.OSEnv()
+	if err != nil {
+		return report(os.Stderr, err)
+	}
+	return run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, env)
 }
 
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env config.Env) int {
 	// stderr is shared by the progress display, the browser opener and logs.
 	stderr = &lockedWriter{w: stderr}
-	g := &globals{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	g := &globals{stdin: stdin, stdout: stdout, stderr: stderr, env: env}
 	root := newRoot(g)
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -97,7 +103,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	ran := false
 	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
 		ran = true
-		if g.debug || getenv("DBTDBX_DEBUG") == "1" || getenv("DBTDBX_DEBUG") == "true" {
+		if d := g.getenv("DBTDBX_DEBUG"); g.debug || d == "1" || d == "true" {
 			g.log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		}
 		return nil

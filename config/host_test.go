@@ -54,7 +54,9 @@ func TestNormalizeHost(t *testing.T) {
 	}
 }
 
-func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+func env(m map[string]string) Env {
+	return Env{LookupEnv: func(k string) (string, bool) { v, ok := m[k]; return v, ok }, Dir: "/nonexistent", Home: "/nonexistent"}
+}
 
 func TestResolvePrecedence(t *testing.T) {
 	e := env(map[string]string{EnvHost: "env.cloud.databricks.com", EnvClientID: "env-client"})

@@ -6,6 +6,7 @@ package config
 import (
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 )
 
@@ -39,7 +40,61 @@ type Flags struct {
 	ClientID    string
 	Scopes      string
 	RedirectURL string
+
+	// dbt's own flags, with dbt's names.
+	ProjectDir  string // --project-dir
+	ProfilesDir string // --profiles-dir
+	Profile     string // --profile
+	Target      string // --target, -t
 }
+
+// Env is the part of the process environment that Resolve reads. Tests pass
+// a fake one so the machine's own settings never leak in.
+type Env struct {
+	// LookupEnv reports an environment variable, telling unset from empty.
+	LookupEnv func(string) (string, bool)
+	// Dir is the current directory; relative paths resolve against it.
+	Dir string
+	// Home is the user's home directory (for ~/.dbt/profiles.yml).
+	Home string
+}
+
+// OSEnv returns the environment of this process.
+func OSEnv() (Env, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return Env{}, fmt.Errorf("cannot read the current directory: %w", err)
+	}
+	home, _ := os.UserHomeDir()
+	return Env{LookupEnv: os.LookupEnv, Dir: dir, Home: home}, nil
+}
+
+// Get returns the variable's value, or "" when unset.
+func (e Env) Get(name string) string {
+	if e.LookupEnv == nil {
+		return ""
+	}
+	v, _ := e.LookupEnv(name)
+	return v
+}
+
+// Auth is how a Target gets its tokens.
+type Auth string
+
+// The ways a Target can authenticate, named as the Databricks SDKs do.
+const (
+	// AuthLogin is a user's browser login (OAuth U2M); tokens are kept in
+	// the store and refreshed.
+	AuthLogin Auth = "oauth-u2m"
+	// AuthPAT is a personal access token written in the dbt profile.
+	AuthPAT Auth = "pat"
+	// AuthServicePrincipal is a Databricks service principal: client id and
+	// secret, exchanged with the client-credentials grant (OAuth M2M).
+	AuthServicePrincipal Auth = "oauth-m2m"
+	// AuthAzureServicePrincipal is an Entra ID service principal
+	// (azure_client_id and azure_client_secret in the profile).
+	AuthAzureServicePrincipal Auth = "azure-client-secret"
+)
 
 // Target is what a command works for. Its zero value is not usable; build
 // one with Resolve.
@@ -48,20 +103,54 @@ type Target struct {
 	Host     string
 	ClientID string
 	// ClientSecret is set for an app connection created with a secret (a
-	// confidential client). It comes only from the environment, never argv.
+	// confidential client) used for a browser login. It comes only from the
+	// environment (DBTDBX_CLIENT_SECRET), never argv.
 	ClientSecret string
 	// Scopes are the scopes asked for, without offline_access.
 	Scopes      []string
 	RedirectURL string
-	// Origins maps "host", "client_id", "client_secret", "scopes" and
-	// "redirect_url" to where each value came from.
+	// Auth says how tokens are obtained.
+	Auth Auth
+
+	// Where the target came from, when a dbt project was found; all empty
+	// otherwise.
+	ProjectDir   string
+	ProfilesFile string
+	Profile      string
+	TargetName   string
+
+	// HTTPPath is the profile's http_path (reported, not used for tokens).
+	HTTPPath string
+	// AuthType is the profile's auth_type as written ("oauth", or empty).
+	AuthType string
+	// Token is the personal access token of an AuthPAT target.
+	Token string
+	// TokenServed is true when the profile's token renders from
+	// DATABRICKS_TOKEN: dbtdbx is the one that provides it.
+	TokenServed bool
+	// ServicePrincipalSecret is the client secret of an
+	// AuthServicePrincipal target.
+	ServicePrincipalSecret string
+	// AzureClientID and AzureClientSecret belong to an
+	// AuthAzureServicePrincipal target.
+	AzureClientID     string
+	AzureClientSecret string
+
+	// Warnings are things the user should know, such as an ambient
+	// DATABRICKS_HOST that disagrees with the profile.
+	Warnings []string
+
+	// Origins maps each field name ("host", "client_id", "client_secret",
+	// "scopes", "redirect_url", "http_path", "auth_type", "token",
+	// "profile", "target", ...) to where its value came from.
 	Origins map[string]Origin
 }
 
-// Resolve builds the Target from flags, then the environment (via getenv),
-// then defaults. It validates every value and names the bad one on error.
-func Resolve(f Flags, getenv func(string) string) (*Target, error) {
-	t := &Target{Origins: map[string]Origin{}}
+// Resolve builds the Target from flags, then the environment, then defaults.
+// It validates every value and names the bad one on error.
+func Resolve(f Flags, env Env) (*Target, error) {
+	getenv := env.Get
+	t := &Target{Origins: map[string]Origin{}, Auth: AuthLogin}
 	pick := func(field, flagName, flagVal, envName, def string) string {
 		switch {
 		case flagVal != "":
