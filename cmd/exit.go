@@ -52,7 +52,13 @@ func withHint(err error, hint string) error { return hintError{err: err, hint: h
 func report(w io.Writer, err error) int {
 	code := ExitError
 	var ue usageError
+	var ce codedError
+	var child exitCode
 	switch {
+	case errors.As(err, &child):
+		return int(child)
+	case errors.As(err, &ce):
+		code = ce.code
 	case errors.As(err, &ue):
 		code = ExitUsage
 	case errors.Is(err, token.ErrLoginRequired):

@@ -46,6 +46,15 @@ func (o *loginOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	o.warn(t)
+	switch t.Auth {
+	case config.AuthPAT:
+		fmt.Fprintf(o.stderr, "Target %s uses the personal access token in %s: no login is needed.\n", targetName(t), t.ProfilesFile)
+		return nil
+	case config.AuthServicePrincipal, config.AuthAzureServicePrincipal:
+		fmt.Fprintf(o.stderr, "Target %s is a service principal (%s): it needs no browser login; dbtdbx token gets its tokens.\n", targetName(t), t.Auth)
+		return nil
+	}
 	store, err := o.store()
 	if err != nil {
 		return err

@@ -4,12 +4,14 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -32,6 +34,7 @@ type globals struct {
 
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	rawStderr      io.Writer // stderr as given, for a child process
 	env            config.Env
 	log            *slog.Logger // nil unless --debug
 }
@@ -52,27 +55,69 @@ func (g *globals) store() (token.Store, error) {
 	return &token.Keyring{Timeout: timeout}, nil
 }
 
-// source builds the Source that hands out tokens for t.
-func (g *globals) source(t *config.Target, minTTL time.Duration) (*token.Source, error) {
+// accessToken returns a usable token for t: the personal access token of a
+// PAT target, or the stored login's, refreshed when due (see token.Threshold
+// for minTTL and lasting). It never starts a login.
+func (g *globals) accessToken(ctx context.Context, t *config.Target, force bool, minTTL, lasting time.Duration) (*token.Entry, error) {
+	switch t.Auth {
+	case config.AuthPAT:
+		return &token.Entry{Host: t.Host, AccessToken: t.Token, TokenType: "Bearer"}, nil
+	case config.AuthServicePrincipal:
+		return nil, fmt.Errorf("target %s is a service principal (client id %s with a client secret): its client-credentials grant is not supported by this version of dbtdbx yet", targetName(t), t.ClientID)
+	case config.AuthAzureServicePrincipal:
+		return nil, fmt.Errorf("target %s is an Entra ID service principal (azure_client_id %s): dbtdbx does not support Azure service principals yet; use a Databricks OAuth login or a personal access token", targetName(t), t.AzureClientID)
+	}
 	store, err := g.store()
 	if err != nil {
 		return nil, err
 	}
-	return &token.Source{
-		Store:  store,
-		Key:    token.Key{Host: t.Host, ClientID: t.ClientID},
-		Scopes: t.Scopes,
-		MinTTL: minTTL,
-		Client: auth.Client{ClientID: t.ClientID, ClientSecret: t.ClientSecret, HTTP: g.httpClient()},
-		Log:    g.log,
-		Warn:   func(msg string) { fmt.Fprintln(g.stderr, "dbtdbx: warning:", msg) },
-	}, nil
+	src := &token.Source{
+		Store:   store,
+		Key:     token.Key{Host: t.Host, ClientID: t.ClientID},
+		Scopes:  t.Scopes,
+		MinTTL:  minTTL,
+		Lasting: lasting,
+		Client:  auth.Client{ClientID: t.ClientID, ClientSecret: t.ClientSecret, HTTP: g.httpClient()},
+		Log:     g.log,
+		Warn:    func(msg string) { fmt.Fprintln(g.stderr, "dbtdbx: warning:", msg) },
+	}
+	e, err := src.Token(ctx, force)
+	if errors.Is(err, token.ErrLoginRequired) {
+		return nil, withHint(err, loginHint(t))
+	}
+	return e, err
+}
+
+// targetName names t for messages: "profile/target" from a dbt project, or
+// the host.
+func targetName(t *config.Target) string {
+	if t.Profile != "" {
+		return fmt.Sprintf("%s.%s", t.Profile, t.TargetName)
+	}
+	return t.Host
 }
 
 func (g *globals) httpClient() *http.Client { return auth.NewHTTPClient(g.httpTimeout, g.log) }
 
+// warn prints the target's warnings on stderr.
+func (g *globals) warn(t *config.Target) {
+	for _, w := range t.Warnings {
+		fmt.Fprintln(g.stderr, "dbtdbx: warning:", w)
+	}
+}
+
 // loginHint is the command that logs in to t.
 func loginHint(t *config.Target) string {
+	if t.Profile != "" && !strings.HasPrefix(string(t.Origins["host"]), "flag") {
+		s := "Run: dbtdbx login"
+		if strings.HasPrefix(string(t.Origins["profile"]), "flag") {
+			s += " --profile " + t.Profile
+		}
+		if strings.HasPrefix(string(t.Origins["target"]), "flag") {
+			s += " --target " + t.TargetName
+		}
+		return s + " (in " + t.ProjectDir + ")"
+	}
 	s := "Run: dbtdbx login --host " + t.Host
 	if t.ClientID != config.DefaultClientID {
 		s += " --client-id " + t.ClientID
@@ -93,8 +138,8 @@ func Execute() int {
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env config.Env) int {
 	// stderr is shared by the progress display, the browser opener and logs.
-	stderr = &lockedWriter{w: stderr}
-	g := &globals{stdin: stdin, stdout: stdout, stderr: stderr, env: env}
+	g := &globals{stdin: stdin, stdout: stdout, stderr: &lockedWriter{w: stderr}, rawStderr: stderr, env: env}
+	stderr = g.stderr
 	root := newRoot(g)
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -140,10 +185,14 @@ something needs one, refreshing it before it expires.
 	pf.StringVar(&g.flags.ClientID, "client-id", "", "OAuth app connection client id (env DATABRICKS_CLIENT_ID; default dbt-databricks)")
 	pf.StringVar(&g.flags.Scopes, "scopes", "", "OAuth scopes, space or comma separated (default all-apis; login adds offline_access)")
 	pf.StringVar(&g.flags.RedirectURL, "redirect-url", "", "redirect URL the app connection registers (default http://localhost:8020)")
+	pf.StringVar(&g.flags.ProjectDir, "project-dir", "", "dbt project directory (env DBT_PROJECT_DIR; default: the nearest parent holding dbt_project.yml)")
+	pf.StringVar(&g.flags.ProfilesDir, "profiles-dir", "", "directory holding profiles.yml (env DBT_PROFILES_DIR; default: current directory, then ~/.dbt)")
+	pf.StringVar(&g.flags.Profile, "profile", "", "dbt profile (env DBT_PROFILE; default: profile: in dbt_project.yml)")
+	pf.StringVarP(&g.flags.Target, "target", "t", "", "dbt target (env DBT_TARGET; default: the profile's target:)")
 	pf.BoolVar(&g.debug, "debug", false, "log HTTP exchanges and decisions to stderr, secrets redacted (env DBTDBX_DEBUG=1)")
 	pf.DurationVar(&g.httpTimeout, "http-timeout", 30*time.Second, "timeout of each HTTP request")
 
-	root.AddCommand(newLogin(g), newToken(g), newStatus(g), newLogout(g), newVersion(g))
+	root.AddCommand(newLogin(g), newToken(g), newStatus(g), newLogout(g), newEnv(g), newExec(g), newVersion(g))
 	return root
 }
 

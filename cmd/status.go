@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -24,10 +25,12 @@ func newStatus(g *globals) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "status",
 		Short: "Show the target and the stored login, without secrets",
-		Long: `Show the resolved target (host, client id, scopes, redirect URL, and where each
-came from), where the tokens are kept and when the access token expires. Makes
-no network call. Exits 0 when a usable login is stored, 4 when not.`,
+		Long: `Show the resolved target (dbt project, profile and target when one is found;
+host, client id, scopes, redirect URL, and where each value came from), where
+the tokens are kept and when the access token expires. Makes no network call
+and shows no secret. Exits 0 when a usable login (or token) is there, 4 when not.`,
 		Example: `  dbtdbx status
+  dbtdbx status -t prod
   dbtdbx status -o json | jq .logged_in`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return o.run(c.Context()) },
@@ -36,23 +39,38 @@ no network call. Exits 0 when a usable login is stored, 4 when not.`,
 	return c
 }
 
-type valueReport struct {
-	Value  any           `json:"value"`
-	Origin config.Origin `json:"origin"`
+// statusReport is status -o json. Values nobody set are null; origins say
+// where each value came from ("default" for defaults).
+type statusReport struct {
+	ProjectDir   *string                  `json:"project_dir"`
+	ProfilesFile *string                  `json:"profiles_file"`
+	Profile      *string                  `json:"profile"`
+	Target       *string                  `json:"target"`
+	Host         string                   `json:"host"`
+	HTTPPath     *string                  `json:"http_path"`
+	ClientID     string                   `json:"client_id"`
+	AuthType     *string                  `json:"auth_type"`
+	Auth         config.Auth              `json:"auth"`
+	Scopes       []string                 `json:"scopes"`
+	RedirectURL  string                   `json:"redirect_url"`
+	ClientSecret bool                     `json:"client_secret_set"`
+	TokenServed  bool                     `json:"token_served"`
+	Origins      map[string]config.Origin `json:"origins"`
+	Warnings     []string                 `json:"warnings"`
+
+	Store        string     `json:"store"`
+	LoggedIn     bool       `json:"logged_in"`
+	Reason       string     `json:"reason,omitempty"`
+	Granted      []string   `json:"granted_scopes,omitempty"`
+	Expiry       *time.Time `json:"expiry,omitempty"`
+	RefreshToken bool       `json:"refresh_token_stored"`
 }
 
-type statusReport struct {
-	Host         valueReport `json:"host"`
-	ClientID     valueReport `json:"client_id"`
-	ClientSecret bool        `json:"client_secret_set"`
-	Scopes       valueReport `json:"scopes"`
-	RedirectURL  valueReport `json:"redirect_url"`
-	Store        string      `json:"store"`
-	LoggedIn     bool        `json:"logged_in"`
-	Reason       string      `json:"reason,omitempty"`
-	Granted      []string    `json:"granted_scopes,omitempty"`
-	Expiry       *time.Time  `json:"expiry,omitempty"`
-	RefreshToken bool        `json:"refresh_token_stored"`
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 func (o *statusOptions) run(_ context.Context) error {
@@ -63,18 +81,49 @@ func (o *statusOptions) run(_ context.Context) error {
 	if err != nil {
 		return err
 	}
+	r := statusReport{
+		ProjectDir: optional(t.ProjectDir), ProfilesFile: optional(t.ProfilesFile),
+		Profile: optional(t.Profile), Target: optional(t.TargetName),
+		Host: t.Host, HTTPPath: optional(t.HTTPPath), ClientID: t.ClientID,
+		AuthType: optional(t.AuthType), Auth: t.Auth, Scopes: t.Scopes, RedirectURL: t.RedirectURL,
+		ClientSecret: t.ClientSecret != "" || t.ServicePrincipalSecret != "", TokenServed: t.TokenServed,
+		Origins: t.Origins, Warnings: append([]string{}, t.Warnings...),
+	}
+	if err := o.loginState(t, &r); err != nil {
+		return err
+	}
+
+	if o.output == "json" {
+		enc := json.NewEncoder(o.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(r); err != nil {
+			return err
+		}
+	} else {
+		printStatus(o.stdout, t, &r)
+	}
+	if !r.LoggedIn {
+		return withHint(fmt.Errorf("%w: %s", token.ErrLoginRequired, r.Reason), loginHint(t))
+	}
+	return nil
+}
+
+// loginState fills the store and login fields of r, without network.
+func (o *statusOptions) loginState(t *config.Target, r *statusReport) error {
+	switch t.Auth {
+	case config.AuthPAT:
+		r.Store, r.LoggedIn = "none: a personal access token in "+t.ProfilesFile, true
+		return nil
+	case config.AuthServicePrincipal, config.AuthAzureServicePrincipal:
+		r.Store = "none"
+		r.Reason = "service principal tokens (" + string(t.Auth) + ") are not supported by this version yet"
+		return nil
+	}
 	store, err := o.store()
 	if err != nil {
 		return err
 	}
-	r := statusReport{
-		Host:         valueReport{t.Host, t.Origins["host"]},
-		ClientID:     valueReport{t.ClientID, t.Origins["client_id"]},
-		ClientSecret: t.ClientSecret != "",
-		Scopes:       valueReport{t.Scopes, t.Origins["scopes"]},
-		RedirectURL:  valueReport{t.RedirectURL, t.Origins["redirect_url"]},
-		Store:        store.Where(),
-	}
+	r.Store = store.Where()
 	e, err := store.Load(token.Key{Host: t.Host, ClientID: t.ClientID})
 	switch {
 	case errors.Is(err, token.ErrNotFound):
@@ -87,44 +136,58 @@ func (o *statusOptions) run(_ context.Context) error {
 		r.Granted, r.RefreshToken = e.Scopes, e.RefreshToken != ""
 		exp := e.Expiry
 		r.Expiry = &exp
-		left := time.Until(e.Expiry)
 		switch missing := e.HasScopes(t.Scopes); {
 		case len(missing) > 0:
 			r.Reason = "the stored login was not granted " + strings.Join(missing, ", ")
-		case !r.RefreshToken && left <= token.Floor:
+		case !r.RefreshToken && time.Until(e.Expiry) <= token.Floor:
 			r.Reason = "the access token has expired and no refresh token is stored"
 		default:
 			r.LoggedIn = true
 		}
 	}
-
-	if o.output == "json" {
-		enc := json.NewEncoder(o.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(r); err != nil {
-			return err
-		}
-	} else {
-		o.printText(&r)
-	}
-	if !r.LoggedIn {
-		return withHint(fmt.Errorf("%w: %s", token.ErrLoginRequired, r.Reason), loginHint(t))
-	}
 	return nil
 }
 
-func (o *statusOptions) printText(r *statusReport) {
-	w := o.stdout
-	fmt.Fprintf(w, "Host:          %v (%s)\n", r.Host.Value, r.Host.Origin)
-	fmt.Fprintf(w, "Client ID:     %v (%s)\n", r.ClientID.Value, r.ClientID.Origin)
-	if r.ClientSecret {
-		fmt.Fprintf(w, "Client secret: set (env %s)\n", config.EnvClientSecret)
+func printStatus(w io.Writer, t *config.Target, r *statusReport) {
+	line := func(label, value, field string) {
+		if o := t.Origins[field]; o != "" && field != "" {
+			value += " (" + string(o) + ")"
+		}
+		fmt.Fprintf(w, "%-14s %s\n", label+":", value)
 	}
-	fmt.Fprintf(w, "Scopes:        %s (%s)\n", strings.Join(r.Scopes.Value.([]string), " "), r.Scopes.Origin)
-	fmt.Fprintf(w, "Redirect URL:  %v (%s)\n", r.RedirectURL.Value, r.RedirectURL.Origin)
-	fmt.Fprintf(w, "Store:         %s\n", r.Store)
+	if t.ProjectDir != "" {
+		line("Project", t.ProjectDir, "project_dir")
+		line("Profiles", t.ProfilesFile, "profiles_file")
+		line("Profile", t.Profile, "profile")
+		line("Target", t.TargetName, "target")
+	}
+	line("Host", t.Host, "host")
+	if t.HTTPPath != "" {
+		line("HTTP path", t.HTTPPath, "http_path")
+	}
+	line("Auth", string(t.Auth), "")
+	if t.AuthType != "" {
+		line("auth_type", t.AuthType, "auth_type")
+	}
+	line("Client ID", t.ClientID, "client_id")
+	if r.ClientSecret {
+		line("Client secret", "set", "client_secret")
+	}
+	line("Scopes", strings.Join(t.Scopes, " "), "scopes")
+	line("Redirect URL", t.RedirectURL, "redirect_url")
+	if t.TokenServed {
+		line("Token", "served by dbtdbx as DATABRICKS_TOKEN (dbtdbx exec, dbtdbx env)", "")
+	}
+	line("Store", r.Store, "")
+	for _, wn := range r.Warnings {
+		line("Warning", wn, "")
+	}
 	if !r.LoggedIn {
-		fmt.Fprintf(w, "Login:         none usable (%s)\n", r.Reason)
+		line("Login", "none usable ("+r.Reason+")", "")
+		return
+	}
+	if r.Expiry == nil {
+		line("Login", "not needed", "")
 		return
 	}
 	left := time.Until(*r.Expiry).Round(time.Second)
@@ -135,6 +198,6 @@ func (o *statusOptions) printText(r *statusReport) {
 	if r.RefreshToken {
 		state += "; refreshed automatically"
 	}
-	fmt.Fprintf(w, "Login:         %s\n", state)
-	fmt.Fprintf(w, "Granted:       %s\n", strings.Join(r.Granted, " "))
+	line("Login", state, "")
+	line("Granted", strings.Join(r.Granted, " "), "")
 }

@@ -3,8 +3,8 @@ package cmd
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -48,24 +48,21 @@ func (o *tokenOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	src, err := o.source(t, o.minTTL)
+	e, err := o.accessToken(ctx, t, o.refresh, o.minTTL, 0)
 	if err != nil {
-		return err
-	}
-	e, err := src.Token(ctx, o.refresh)
-	if err != nil {
-		if errors.Is(err, token.ErrLoginRequired) {
-			return withHint(err, loginHint(t))
-		}
 		return err
 	}
 	switch o.output {
 	case "json":
-		return json.NewEncoder(o.stdout).Encode(struct {
+		out := struct {
 			AccessToken string `json:"access_token"`
 			TokenType   string `json:"token_type"`
-			Expiry      string `json:"expiry"`
-		}{e.AccessToken, tokenType(e), e.Expiry.Format(time.RFC3339)})
+			Expiry      string `json:"expiry,omitempty"`
+		}{AccessToken: e.AccessToken, TokenType: tokenType(e)}
+		if !e.Expiry.IsZero() {
+			out.Expiry = e.Expiry.Format(time.RFC3339)
+		}
+		return json.NewEncoder(o.stdout).Encode(out)
 	case "header":
 		_, err = fmt.Fprintf(o.stdout, "Authorization: Bearer %s\n", e.AccessToken)
 	default:
@@ -75,7 +72,7 @@ func (o *tokenOptions) run(ctx context.Context) error {
 }
 
 func tokenType(e *token.Entry) string {
-	if e.TokenType == "" {
+	if e.TokenType == "" || strings.EqualFold(e.TokenType, "bearer") {
 		return "Bearer"
 	}
 	return e.TokenType

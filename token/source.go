@@ -23,16 +23,23 @@ const DefaultMinTTL = 5 * time.Minute
 var ErrLoginRequired = errors.New("login required")
 
 // Due reports whether e must be refreshed before it is handed out: when less
-// than max(Floor, min(minTTL, half its full lifetime)) is left. Short-lived
-// tokens are thus not refreshed on every call, and no token with Floor or
-// less left is ever handed out.
-func Due(e *Entry, now time.Time, minTTL time.Duration) bool {
-	return e.AccessToken == "" || e.Expiry.Sub(now) < Threshold(e, minTTL)
+// than Threshold is left.
+func Due(e *Entry, now time.Time, minTTL, lasting time.Duration) bool {
+	return e.AccessToken == "" || e.Expiry.Sub(now) < Threshold(e, minTTL, lasting)
 }
 
-// Threshold is the time left below which e is due.
-func Threshold(e *Entry, minTTL time.Duration) time.Duration {
-	return max(Floor, min(minTTL, e.Lifetime()/2))
+// Threshold is the time left below which e is due: max(Floor, min(minTTL,
+// half its full lifetime)), so short-lived tokens are not refreshed on every
+// call and no token with Floor or less left is handed out. A token handed to
+// a process that keeps it (lasting > 0) must also have min(lasting, 90% of
+// its lifetime) left.
+func Threshold(e *Entry, minTTL, lasting time.Duration) time.Duration {
+	life := e.Lifetime()
+	th := max(Floor, min(minTTL, life/2))
+	if lasting > 0 {
+		th = max(th, min(lasting, life*9/10))
+	}
+	return th
 }
 
 // Source hands out a valid access token for one key, refreshing it through
@@ -43,8 +50,10 @@ type Source struct {
 	Key   Key
 	// Scopes the caller needs; a login granted fewer is not usable.
 	Scopes []string
-	// MinTTL: see Due. Zero means DefaultMinTTL.
+	// MinTTL: see Threshold. Zero means DefaultMinTTL.
 	MinTTL time.Duration
+	// Lasting: see Threshold. Zero for a token used at once.
+	Lasting time.Duration
 	// Client refreshes; its Endpoints.TokenURL is taken from the entry.
 	Client auth.Client
 	// Now is the clock; nil means time.Now.
@@ -87,8 +96,8 @@ func (s *Source) Token(ctx context.Context, force bool) (*Entry, error) {
 	}
 	now := s.now()
 	left := e.Expiry.Sub(now)
-	if !force && !Due(e, now, minTTL) {
-		s.debug("cached token is valid", "left", left.Round(time.Second), "threshold", Threshold(e, minTTL))
+	if !force && !Due(e, now, minTTL, s.Lasting) {
+		s.debug("cached token is valid", "left", left.Round(time.Second), "threshold", Threshold(e, minTTL, s.Lasting))
 		return e, nil
 	}
 	if e.RefreshToken == "" {

@@ -37,8 +37,26 @@ func TestDue(t *testing.T) {
 		{time.Hour, -time.Minute, 5 * time.Minute, true},
 	}
 	for _, c := range cases {
-		if got := Due(entry(c.lifetime, c.left), t0, c.minTTL); got != c.due {
+		if got := Due(entry(c.lifetime, c.left), t0, c.minTTL, 0); got != c.due {
 			t.Errorf("Due(lifetime %s, left %s, min-ttl %s) = %v, want %v", c.lifetime, c.left, c.minTTL, got, c.due)
+		}
+	}
+}
+
+func TestDueForALastingToken(t *testing.T) {
+	cases := []struct {
+		lifetime, left time.Duration
+		due            bool
+	}{
+		{time.Hour, 51 * time.Minute, false},
+		{time.Hour, 49 * time.Minute, true},
+		// Shorter than 50 minutes: 90% of the lifetime must be left.
+		{10 * time.Minute, 9*time.Minute + time.Second, false},
+		{10 * time.Minute, 8*time.Minute + 59*time.Second, true},
+	}
+	for _, c := range cases {
+		if got := Due(entry(c.lifetime, c.left), t0, DefaultMinTTL, 50*time.Minute); got != c.due {
+			t.Errorf("Due(lifetime %s, left %s, lasting 50m) = %v, want %v", c.lifetime, c.left, got, c.due)
 		}
 	}
 }

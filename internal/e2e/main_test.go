@@ -31,6 +31,9 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	if mode := os.Getenv("E2E_CHILD"); mode != "" {
+		os.Exit(child(mode))
+	}
 	dir, err := os.MkdirTemp("", "dbtdbx-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -132,7 +135,7 @@ func (w *world) environ(extra ...string) []string {
 }
 
 func (w *world) args(args []string) []string {
-	return append(args, "--redirect-url", w.redirect())
+	return append([]string{"--redirect-url", w.redirect()}, args...)
 }
 
 func (w *world) record(s string) {
@@ -164,7 +167,7 @@ func (w *world) run(extraEnv []string, args ...string) result {
 	} else if err != nil {
 		w.t.Fatalf("running dbtdbx %v: %v", args, err)
 	}
-	if len(args) == 0 || args[0] != "token" {
+	if len(args) == 0 || args[0] != "token" && args[0] != "env" {
 		w.record(r.stdout)
 	}
 	w.record(r.stderr)

@@ -1,0 +1,87 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dbtdbx/dbtdbx/token"
+)
+
+// lastingTTL is how long a token handed to another process must last (or 90%
+// of its lifetime when that is shorter), since that process may keep it.
+const lastingTTL = 50 * time.Minute
+
+type envOptions struct {
+	*globals
+	shell  string
+	output string
+}
+
+func newEnv(g *globals) *cobra.Command {
+	o := &envOptions{globals: g}
+	c := &cobra.Command{
+		Use:   "env",
+		Short: "Print DATABRICKS_HOST and a fresh DATABRICKS_TOKEN for eval",
+		Long: `Print shell code that sets DATABRICKS_HOST and DATABRICKS_TOKEN, with a token
+that has at least 50 minutes left (or 90% of its lifetime when that is shorter).
+Tokens expire: for long runs prefer dbtdbx exec, or run env again.`,
+		Example: `  eval "$(dbtdbx env)"
+  dbtdbx env --shell fish | source
+  dbtdbx env --shell powershell | Invoke-Expression
+  dbtdbx env -o json`,
+		Args: noArgs,
+		RunE: func(c *cobra.Command, _ []string) error { return o.run(c.Context()) },
+	}
+	c.Flags().StringVar(&o.shell, "shell", "sh", "syntax: sh (bash, zsh), fish or powershell")
+	c.Flags().StringVarP(&o.output, "output", "o", "shell", "output format: shell or json")
+	return c
+}
+
+func (o *envOptions) run(ctx context.Context) error {
+	if err := outputFormat(o.output, "shell", "json"); err != nil {
+		return err
+	}
+	if err := outputFormat(o.shell, "sh", "bash", "zsh", "fish", "powershell", "pwsh"); err != nil {
+		return err
+	}
+	t, err := o.target()
+	if err != nil {
+		return err
+	}
+	e, err := o.accessToken(ctx, t, false, token.DefaultMinTTL, lastingTTL)
+	if err != nil {
+		return err
+	}
+	vars := [][2]string{{"DATABRICKS_HOST", t.Host}, {"DATABRICKS_TOKEN", e.AccessToken}}
+	if o.output == "json" {
+		return json.NewEncoder(o.stdout).Encode(map[string]string{vars[0][0]: vars[0][1], vars[1][0]: vars[1][1]})
+	}
+	var b strings.Builder
+	switch o.shell {
+	case "fish":
+		for _, v := range vars {
+			fmt.Fprintf(&b, "set -gx %s '%s';\n", v[0], strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v[1]))
+		}
+	case "powershell", "pwsh":
+		for _, v := range vars {
+			fmt.Fprintf(&b, "$env:%s = '%s'\n", v[0], strings.ReplaceAll(v[1], "'", "''"))
+		}
+	default:
+		fmt.Fprintf(&b, "export %s=%s %s=%s\n", vars[0][0], shQuote(vars[0][1]), vars[1][0], shQuote(vars[1][1]))
+	}
+	_, err = fmt.Fprint(o.stdout, b.String())
+	return err
+}
+
+// shQuote quotes s for POSIX shells.
+func shQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:/=+") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
