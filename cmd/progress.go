@@ -19,7 +19,12 @@ type waiting struct {
 	once sync.Once
 }
 
+// isTerminal reports whether w is a terminal, looking through the lock
+// that shares stderr between the progress display, the opener and logs.
 func isTerminal(w io.Writer) bool {
+	if l, ok := w.(*lockedWriter); ok {
+		w = l.w
+	}
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
