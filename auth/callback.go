@@ -2,9 +2,12 @@ package auth
 
 import (
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 )
 
@@ -53,24 +56,13 @@ func (c *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(c.state)) != 1 {
+	if !c.ours(q) {
 		// Not from this login's authorization request: ignore it, keep waiting.
 		page(w, http.StatusBadRequest, "Not this sign-in",
 			"This link does not belong to the dbtdbx login that is waiting. Nothing was changed; finish the sign-in from the URL dbtdbx printed.")
 		return
 	}
-	var res callbackResult
-	switch {
-	case q.Get("error") != "":
-		res.err = &ServerError{Code: q.Get("error"), Description: q.Get("error_description")}
-	case q.Get("code") == "":
-		res.err = fmt.Errorf("the browser came back without an authorization code")
-	default:
-		res.code = q.Get("code")
-	}
-	first := false
-	c.once.Do(func() { first = true; c.results <- res })
-	if !first {
+	if !c.deliver(q) {
 		page(w, http.StatusConflict, "Already handled", "This sign-in was already handled. You can close this tab.")
 		return
 	}
@@ -84,6 +76,45 @@ func (c *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page(w, http.StatusOK, "Signed in", "dbtdbx is logged in. You can close this tab and return to the terminal.")
+}
+
+// ours reports whether a callback's query carries this login's state.
+func (c *callback) ours(q url.Values) bool {
+	return subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(c.state)) == 1
+}
+
+// deliver hands the outcome of a callback that is ours to the login, once:
+// it reports false when another callback was delivered before.
+func (c *callback) deliver(q url.Values) bool {
+	var res callbackResult
+	switch {
+	case q.Get("error") != "":
+		res.err = &ServerError{Code: q.Get("error"), Description: q.Get("error_description")}
+	case q.Get("code") == "":
+		res.err = fmt.Errorf("the browser came back without an authorization code")
+	default:
+		res.code = q.Get("code")
+	}
+	first := false
+	c.once.Do(func() { first = true; c.results <- res })
+	return first
+}
+
+// paste checks a redirect URL the user copied from the browser's address
+// bar (when the browser runs elsewhere and cannot reach the listener) as a
+// callback and delivers it. An error says why the URL was not taken; the
+// login goes on waiting.
+func (c *callback) paste(redirect *url.URL, line string) error {
+	u, err := url.Parse(strings.TrimSpace(line))
+	if err != nil || u.Path != c.path && !(c.path == "/" && u.Path == "") || !strings.EqualFold(u.Host, redirect.Host) {
+		return fmt.Errorf("that is not the address the browser was sent back to: paste the whole URL starting with %s", redirect.String())
+	}
+	q := u.Query()
+	if !c.ours(q) {
+		return errors.New("that address does not belong to this login (its state does not match): paste the address from the tab this login opened")
+	}
+	c.deliver(q)
+	return nil
 }
 
 var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>

@@ -69,14 +69,22 @@ type Login struct {
 	// Callback, when set, is called when a valid callback arrives, before the
 	// code is exchanged (to stop a progress display, or to time the rest).
 	Callback func()
+	// Pasted, when not nil, delivers lines the user pasted: the address the
+	// browser ended on, for a browser on another machine (over SSH) that
+	// cannot reach the listener. Each is checked like a callback; one that
+	// does not belong to this login is reported to Notice and ignored.
+	Pasted <-chan string
+	// Notice receives one-line messages for the user; nil drops them.
+	Notice func(msg string)
 }
 
 // Run performs the login:
 //
 //  1. bind the loopback listener on the redirect URL's port (fail at once if taken);
 //  2. make a fresh PKCE verifier and state, build the authorization URL, call Ready;
-//  3. serve the redirect path until a callback with the right state arrives,
-//     ignoring any other request, or until the timeout or ctx ends the wait;
+//  3. serve the redirect path until a callback with the right state arrives
+//     (or is pasted), ignoring any other request, or until the timeout or
+//     ctx ends the wait;
 //  4. exchange the code with the verifier and return the token, then show the
 //     browser a page saying how it went, and close the listener.
 func (l *Login) Run(ctx context.Context) (*oauth2.Token, error) {
@@ -126,14 +134,30 @@ func (l *Login) Run(ctx context.Context) (*oauth2.Token, error) {
 	defer timer.Stop()
 
 	var res callbackResult
-	select {
-	case res = <-results:
-	case <-timer.C:
-		outcome = fmt.Errorf("%w after %s", ErrTimeout, timeout)
-		return nil, outcome
-	case <-ctx.Done():
-		outcome = ctx.Err()
-		return nil, outcome
+	pasted := l.Pasted
+wait:
+	for {
+		select {
+		case res = <-results:
+			break wait
+		case line, ok := <-pasted:
+			if !ok {
+				pasted = nil
+				continue
+			}
+			if strings.TrimSpace(line) == "" {
+				continue
+			}
+			if err := cb.paste(ru, line); err != nil && l.Notice != nil {
+				l.Notice(err.Error())
+			}
+		case <-timer.C:
+			outcome = fmt.Errorf("%w after %s", ErrTimeout, timeout)
+			return nil, outcome
+		case <-ctx.Done():
+			outcome = ctx.Err()
+			return nil, outcome
+		}
 	}
 	if l.Callback != nil {
 		l.Callback()

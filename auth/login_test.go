@@ -32,7 +32,7 @@ type loginRun struct {
 
 // startLogin runs a Login against a token endpoint that accepts any code
 // with the verifier and reports each code it saw.
-func startLogin(t *testing.T, ctx context.Context, redirect string, timeout time.Duration) *loginRun {
+func startLogin(t *testing.T, ctx context.Context, redirect string, timeout time.Duration, opts ...func(*Login)) *loginRun {
 	t.Helper()
 	r := &loginRun{authURL: make(chan string, 1), done: make(chan error, 1), codes: make(chan string, 1)}
 	tokenSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
@@ -51,6 +51,9 @@ func startLogin(t *testing.T, ctx context.Context, redirect string, timeout time
 		Scopes:      []string{"all-apis", "offline_access"},
 		Timeout:     timeout,
 		Ready:       func(u string) { r.authURL <- u },
+	}
+	for _, o := range opts {
+		o(l)
 	}
 	go func() { _, err := l.Run(ctx); r.done <- err }()
 	return r

@@ -23,7 +23,9 @@ const exitCodesHelp = `Exit codes:
   1    error (network, server, keyring, configuration)
   2    usage error (bad flag or argument)
   4    login required: run dbtdbx login
-  130  interrupted (Ctrl-C)`
+  130  interrupted (Ctrl-C)
+  exec only: the command's own code; 128+n when it dies of signal n;
+  125 dbtdbx failed before starting it, 126 not executable, 127 not found`
 
 // usageError marks an error in how dbtdbx was called.
 type usageError struct{ err error }

@@ -1,11 +1,13 @@
 package cmd
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pkg/browser"
@@ -18,7 +20,11 @@ import (
 
 type loginOptions struct {
 	*globals
-	timeout time.Duration
+	timeout   time.Duration
+	noBrowser bool
+
+	pasted    chan string
+	pasteOnce sync.Once
 }
 
 func newLogin(g *globals) *cobra.Command {
@@ -28,13 +34,20 @@ func newLogin(g *globals) *cobra.Command {
 		Short: "Log in through the browser and store the tokens",
 		Long: `Log in to the workspace with OAuth (authorization code with PKCE): dbtdbx
 listens on the redirect URL, opens the browser, and stores the access and
-refresh tokens in the OS keyring. BROWSER=none prints the URL without opening it.`,
+refresh tokens in the OS keyring.
+
+With --no-browser (or BROWSER=none, or when no browser can be opened) dbtdbx
+prints the URL and also takes the address the browser ends on, pasted on
+stdin: for a browser on another machine, e.g. over SSH, that cannot reach
+this machine's listener.`,
 		Example: `  dbtdbx login --host https://adb-1234.5.azuredatabricks.net
-  dbtdbx login --host dbc-abc.cloud.databricks.com --scopes sql --timeout 2m`,
+  dbtdbx login --host dbc-abc.cloud.databricks.com --scopes sql --timeout 2m
+  dbtdbx login --no-browser      # over SSH: open the URL on your laptop, paste back where it ends`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return o.run(c.Context()) },
 	}
 	c.Flags().DurationVar(&o.timeout, "timeout", 5*time.Minute, "how long to wait for the browser")
+	c.Flags().BoolVar(&o.noBrowser, "no-browser", false, "do not open a browser: print the URL and take the address the browser ends on from stdin")
 	return c
 }
 
@@ -51,9 +64,11 @@ func (o *loginOptions) run(ctx context.Context) error {
 	case config.AuthPAT:
 		fmt.Fprintf(o.stderr, "Target %s uses the personal access token in %s: no login is needed.\n", targetName(t), t.ProfilesFile)
 		return nil
-	case config.AuthServicePrincipal, config.AuthAzureServicePrincipal:
-		fmt.Fprintf(o.stderr, "Target %s is a service principal (%s): it needs no browser login; dbtdbx token gets its tokens.\n", targetName(t), t.Auth)
+	case config.AuthServicePrincipal:
+		fmt.Fprintf(o.stderr, "Target %s is a service principal (client id %s): it needs no browser login; dbtdbx token, env and exec get its tokens with the client-credentials grant.\n", targetName(t), t.ClientID)
 		return nil
+	case config.AuthAzureServicePrincipal:
+		return azureUnsupported(t)
 	}
 	store, err := o.store()
 	if err != nil {
@@ -76,13 +91,16 @@ func (o *loginOptions) run(ctx context.Context) error {
 
 	var wait *waiting
 	var callbackAt time.Time
+	o.pasted = make(chan string)
 	login := &auth.Login{
 		Client:      client,
 		RedirectURL: t.RedirectURL,
 		Scopes:      scopes,
 		Timeout:     o.timeout,
+		Pasted:      o.pasted,
+		Notice:      func(msg string) { fmt.Fprintln(o.stderr, "dbtdbx:", msg) },
 		Ready: func(authURL string) {
-			o.openBrowser(authURL)
+			o.openBrowser(authURL, t.RedirectURL)
 			wait = startWaiting(o.stderr, time.Now().Add(o.timeout), o.getenv("NO_COLOR") == "")
 		},
 		Callback: func() {
@@ -119,12 +137,14 @@ func (o *loginOptions) run(ctx context.Context) error {
 	return nil
 }
 
-// openBrowser prints the URL and, unless BROWSER=none, opens it in the
+// openBrowser prints the URL and, unless told not to, opens it in the
 // background: some openers only exit once the page has loaded, and the
 // listener must be serving by then. Nothing the opener prints reaches stdout.
-func (o *loginOptions) openBrowser(authURL string) {
-	if o.getenv("BROWSER") == "none" {
+// Without a browser, the address the browser ends on is also taken from stdin.
+func (o *loginOptions) openBrowser(authURL, redirect string) {
+	if o.noBrowser || o.getenv("BROWSER") == "none" {
 		fmt.Fprintf(o.stderr, "Open this URL in a browser to log in:\n  %s\n", authURL)
+		o.acceptPaste(redirect)
 		return
 	}
 	fmt.Fprintf(o.stderr, "Opening %s in your browser.\n", authURL)
@@ -132,6 +152,21 @@ func (o *loginOptions) openBrowser(authURL string) {
 	go func() {
 		if err := browser.OpenURL(authURL); err != nil {
 			fmt.Fprintf(o.stderr, "Could not open a browser (%v): open the URL above yourself.\n", err)
+			o.acceptPaste(redirect)
 		}
 	}()
+}
+
+// acceptPaste starts reading stdin for the address the browser ends on.
+func (o *loginOptions) acceptPaste(redirect string) {
+	o.pasteOnce.Do(func() {
+		fmt.Fprintf(o.stderr, "If the browser runs on another machine, paste here the address it ends on (it starts with %s).\n", redirect)
+		go func() {
+			sc := bufio.NewScanner(o.stdin)
+			sc.Buffer(make([]byte, 4096), 64*1024)
+			for sc.Scan() {
+				o.pasted <- sc.Text()
+			}
+		}()
+	})
 }

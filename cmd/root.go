@@ -56,16 +56,15 @@ func (g *globals) store() (token.Store, error) {
 }
 
 // accessToken returns a usable token for t: the personal access token of a
-// PAT target, or the stored login's, refreshed when due (see token.Threshold
-// for minTTL and lasting). It never starts a login.
+// PAT target, a service principal's cached or new token, or the stored
+// login's, refreshed when due (see token.Threshold for minTTL and lasting).
+// It never starts a login.
 func (g *globals) accessToken(ctx context.Context, t *config.Target, force bool, minTTL, lasting time.Duration) (*token.Entry, error) {
 	switch t.Auth {
 	case config.AuthPAT:
 		return &token.Entry{Host: t.Host, AccessToken: t.Token, TokenType: "Bearer"}, nil
-	case config.AuthServicePrincipal:
-		return nil, fmt.Errorf("target %s is a service principal (client id %s with a client secret): its client-credentials grant is not supported by this version of dbtdbx yet", targetName(t), t.ClientID)
 	case config.AuthAzureServicePrincipal:
-		return nil, fmt.Errorf("target %s is an Entra ID service principal (azure_client_id %s): dbtdbx does not support Azure service principals yet; use a Databricks OAuth login or a personal access token", targetName(t), t.AzureClientID)
+		return nil, azureUnsupported(t)
 	}
 	store, err := g.store()
 	if err != nil {
@@ -81,11 +80,42 @@ func (g *globals) accessToken(ctx context.Context, t *config.Target, force bool,
 		Log:     g.log,
 		Warn:    func(msg string) { fmt.Fprintln(g.stderr, "dbtdbx: warning:", msg) },
 	}
+	if t.Auth == config.AuthServicePrincipal {
+		src.Obtain = g.servicePrincipal(t)
+	}
 	e, err := src.Token(ctx, force)
 	if errors.Is(err, token.ErrLoginRequired) {
 		return nil, withHint(err, loginHint(t))
 	}
 	return e, err
+}
+
+func azureUnsupported(t *config.Target) error {
+	return fmt.Errorf("target %s is an Entra ID service principal (azure_client_id %s): dbtdbx does not support Azure service principals yet; use a Databricks OAuth login (auth_type: oauth) or a Databricks service principal (client_id and client_secret)", targetName(t), t.AzureClientID)
+}
+
+// servicePrincipal returns a token.Source's Obtain for a service principal
+// target: the client-credentials grant at the token endpoint of the stored
+// entry, or of discovery when none is stored.
+func (g *globals) servicePrincipal(t *config.Target) func(context.Context, *token.Entry) (*token.Entry, error) {
+	return func(ctx context.Context, stored *token.Entry) (*token.Entry, error) {
+		c := auth.Client{ClientID: t.ClientID, ClientSecret: t.ServicePrincipalSecret, HTTP: g.httpClient()}
+		if stored != nil && stored.TokenURL != "" {
+			c.Endpoints.TokenURL = stored.TokenURL
+		} else {
+			ep, err := auth.Discover(ctx, c.HTTP, t.Host)
+			if err != nil {
+				return nil, err
+			}
+			c.Endpoints = ep
+		}
+		tok, err := c.ClientCredentials(ctx, t.Scopes)
+		if err != nil {
+			return nil, err
+		}
+		key := token.Key{Host: t.Host, ClientID: t.ClientID}
+		return token.EntryFromToken(tok, key, t.Scopes, c.Endpoints.TokenURL, time.Now()), nil
+	}
 }
 
 // targetName names t for messages: "profile/target" from a dbt project, or

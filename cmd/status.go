@@ -114,9 +114,9 @@ func (o *statusOptions) loginState(t *config.Target, r *statusReport) error {
 	case config.AuthPAT:
 		r.Store, r.LoggedIn = "none: a personal access token in "+t.ProfilesFile, true
 		return nil
-	case config.AuthServicePrincipal, config.AuthAzureServicePrincipal:
+	case config.AuthAzureServicePrincipal:
 		r.Store = "none"
-		r.Reason = "service principal tokens (" + string(t.Auth) + ") are not supported by this version yet"
+		r.Reason = "Entra ID service principals (" + string(t.Auth) + ") are not supported by this version yet"
 		return nil
 	}
 	store, err := o.store()
@@ -125,6 +125,16 @@ func (o *statusOptions) loginState(t *config.Target, r *statusReport) error {
 	}
 	r.Store = store.Where()
 	e, err := store.Load(token.Key{Host: t.Host, ClientID: t.ClientID})
+	if t.Auth == config.AuthServicePrincipal {
+		// The client-credentials grant needs no login; a cached token may be there.
+		r.LoggedIn = true
+		if err == nil {
+			r.Expiry = &e.Expiry
+		} else if !errors.Is(err, token.ErrNotFound) && !errors.Is(err, token.ErrCorrupt) {
+			return err
+		}
+		return nil
+	}
 	switch {
 	case errors.Is(err, token.ErrNotFound):
 		r.Reason = "no login stored"
@@ -184,6 +194,14 @@ func printStatus(w io.Writer, t *config.Target, r *statusReport) {
 	}
 	if !r.LoggedIn {
 		line("Login", "none usable ("+r.Reason+")", "")
+		return
+	}
+	if t.Auth == config.AuthServicePrincipal {
+		state := "not needed: tokens come from the client-credentials grant"
+		if r.Expiry != nil {
+			state += "; cached token valid until " + r.Expiry.Local().Format(time.DateTime)
+		}
+		line("Login", state, "")
 		return
 	}
 	if r.Expiry == nil {

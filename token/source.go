@@ -56,6 +56,12 @@ type Source struct {
 	Lasting time.Duration
 	// Client refreshes; its Endpoints.TokenURL is taken from the entry.
 	Client auth.Client
+	// Obtain, when set, makes tokens for a target that has no login, such
+	// as a service principal (client-credentials grant): Source calls it
+	// instead of refreshing when no entry is stored or the stored one is
+	// due, and stores what it returns. stored is the entry it replaces, or
+	// nil.
+	Obtain func(ctx context.Context, stored *Entry) (*Entry, error)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Log receives decisions when not nil.
@@ -80,6 +86,9 @@ func (s *Source) debug(msg string, args ...any) {
 // Token returns a usable entry: the stored one when it is not due (and
 // force is false), else a refreshed one, already saved.
 func (s *Source) Token(ctx context.Context, force bool) (*Entry, error) {
+	if s.Obtain != nil {
+		return s.obtain(ctx, force)
+	}
 	e, err := s.Store.Load(s.Key)
 	if errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("%w: no login stored for %s with client %s", ErrLoginRequired, s.Key.Host, s.Key.ClientID)
@@ -90,10 +99,7 @@ func (s *Source) Token(ctx context.Context, force bool) (*Entry, error) {
 	if missing := e.HasScopes(s.Scopes); len(missing) > 0 {
 		return nil, fmt.Errorf("%w: the stored login was not granted %s", ErrLoginRequired, strings.Join(missing, ", "))
 	}
-	minTTL := s.MinTTL
-	if minTTL <= 0 {
-		minTTL = DefaultMinTTL
-	}
+	minTTL := s.minTTL()
 	now := s.now()
 	left := e.Expiry.Sub(now)
 	if !force && !Due(e, now, minTTL, s.Lasting) {
@@ -128,6 +134,41 @@ func (s *Source) Token(ctx context.Context, force bool) (*Entry, error) {
 		return nil, fmt.Errorf("refreshed the token but could not store it: %w", err)
 	}
 	s.debug("refreshed and stored", "expiry", next.Expiry)
+	return next, nil
+}
+
+func (s *Source) minTTL() time.Duration {
+	if s.MinTTL <= 0 {
+		return DefaultMinTTL
+	}
+	return s.MinTTL
+}
+
+// obtain is Token for a Source with Obtain: the stored entry while it is
+// not due, else a new one from Obtain, stored.
+func (s *Source) obtain(ctx context.Context, force bool) (*Entry, error) {
+	e, err := s.Store.Load(s.Key)
+	switch {
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrCorrupt):
+		e = nil
+	case err != nil:
+		return nil, err
+	case !force && len(e.HasScopes(s.Scopes)) == 0 && !Due(e, s.now(), s.minTTL(), s.Lasting):
+		s.debug("cached token is valid", "left", e.Expiry.Sub(s.now()).Round(time.Second))
+		return e, nil
+	}
+	s.debug("getting a new token", "forced", force, "stored", e != nil)
+	next, err := s.Obtain(ctx, e)
+	if err != nil {
+		if e != nil && !force && len(e.HasScopes(s.Scopes)) == 0 && e.Expiry.Sub(s.now()) > Floor && s.Warn != nil {
+			s.Warn(fmt.Sprintf("could not get a new token (%v); using the current one, valid for %s more", err, e.Expiry.Sub(s.now()).Round(time.Second)))
+			return e, nil
+		}
+		return nil, err
+	}
+	if err := s.Store.Save(next); err != nil {
+		return nil, fmt.Errorf("got a new token but could not store it: %w", err)
+	}
 	return next, nil
 }
 

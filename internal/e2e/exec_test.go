@@ -68,7 +68,7 @@ func TestExecHandsAFreshTokenToTheChild(t *testing.T) {
 		"DATABRICKS_AUTH_TYPE=pat", "DATABRICKS_METADATA_SERVICE_URL=http://127.0.0.1:1/x", "DATABRICKS_CONFIG_PROFILE=other", "KEEP_ME=1"}
 	c := exec.Command(binary, w.args([]string{"exec", "--", self, "run", "--select", "m"})...)
 	c.Env = w.environ(ambient...)
-	c.Dir = w.home
+	c.Dir = w.dir
 	c.Stdin = strings.NewReader("piped input")
 	var out, errb bytes.Buffer
 	c.Stdout, c.Stderr = &out, &errb
@@ -150,7 +150,7 @@ func TestExecForwardsSignals(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP} {
 		c := exec.Command(binary, w.args([]string{"exec", "--", self})...)
 		c.Env = w.environ("E2E_CHILD=wait")
-		c.Dir = w.home
+		c.Dir = w.dir
 		stdout, err := c.StdoutPipe()
 		if err != nil {
 			t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -69,14 +70,18 @@ func requireKeyring(t *testing.T) {
 
 // world is one user's machine: a home directory, a browser and a workspace.
 type world struct {
-	t       *testing.T
-	srv     *oauthtest.Server
-	home    string
-	shim    string
-	host    string
-	client  string
-	port    int
-	env     map[string]string
+	t      *testing.T
+	srv    *oauthtest.Server
+	home   string
+	shim   string
+	host   string
+	client string
+	port   int
+	env    map[string]string
+	// dir is where dbtdbx runs (the home directory unless a test moves it
+	// into a dbt project); flags come before every command's own arguments.
+	dir     string
+	flags   []string
 	mu      sync.Mutex
 	outputs []string // every byte dbtdbx printed, except token's stdout
 }
@@ -87,6 +92,8 @@ func newWorld(t *testing.T, opts oauthtest.Options) *world {
 	w := &world{t: t, srv: oauthtest.Start(t, opts), home: t.TempDir(), shim: browsertest.ShimDir(t)}
 	w.host = w.srv.URL
 	w.port = freePort(t)
+	w.dir = w.home
+	w.flags = []string{"--redirect-url", w.redirect()}
 	w.client = w.srv.CreateClient(t, oauthtest.Client{RedirectURIs: []string{w.redirect()}})
 	w.env = map[string]string{
 		"PATH":                     w.shim + string(os.PathListSeparator) + os.Getenv("PATH"),
@@ -135,7 +142,7 @@ func (w *world) environ(extra ...string) []string {
 }
 
 func (w *world) args(args []string) []string {
-	return append([]string{"--redirect-url", w.redirect()}, args...)
+	return append(append([]string(nil), w.flags...), args...)
 }
 
 func (w *world) record(s string) {
@@ -157,7 +164,7 @@ func (w *world) run(extraEnv []string, args ...string) result {
 	defer cancel()
 	c := exec.CommandContext(ctx, binary, w.args(args)...)
 	c.Env = w.environ(extraEnv...)
-	c.Dir = w.home
+	c.Dir = w.dir
 	var out, errb bytes.Buffer
 	c.Stdout, c.Stderr = &out, &errb
 	err := c.Run()
@@ -167,7 +174,8 @@ func (w *world) run(extraEnv []string, args ...string) result {
 	} else if err != nil {
 		w.t.Fatalf("running dbtdbx %v: %v", args, err)
 	}
-	if len(args) == 0 || args[0] != "token" && args[0] != "env" {
+	// token and env print the token by design, exec the child's output.
+	if len(args) == 0 || args[0] != "token" && args[0] != "env" && args[0] != "exec" {
 		w.record(r.stdout)
 	}
 	w.record(r.stderr)
@@ -262,6 +270,7 @@ type waitingLogin struct {
 	w       *world
 	cmd     *exec.Cmd
 	authURL string
+	stdin   io.WriteCloser // where a user pastes the address the browser ends on
 	stderr  *bytes.Buffer
 	done    chan struct{}
 	err     error
@@ -273,8 +282,12 @@ func (w *world) startLogin(args ...string) *waitingLogin {
 	w.t.Helper()
 	c := exec.Command(binary, w.args(append([]string{"login"}, args...))...)
 	c.Env = w.environ("BROWSER=none")
-	c.Dir = w.home
+	c.Dir = w.dir
 	pipe, err := c.StderrPipe()
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	stdin, err := c.StdinPipe()
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -283,7 +296,7 @@ func (w *world) startLogin(args ...string) *waitingLogin {
 	if err := c.Start(); err != nil {
 		w.t.Fatal(err)
 	}
-	l := &waitingLogin{w: w, cmd: c, stderr: &bytes.Buffer{}, done: make(chan struct{})}
+	l := &waitingLogin{w: w, cmd: c, stdin: stdin, stderr: &bytes.Buffer{}, done: make(chan struct{})}
 	urlc := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(pipe)

@@ -7,7 +7,6 @@ import (
 	"maps"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"slices"
 	"testing"
@@ -258,39 +257,7 @@ func config(t *testing.T, srv *oauthtest.Server, clientID, redirectURI string) *
 // Hydra wants a state of 8 characters or more.
 func authorize(t *testing.T, conf *oauth2.Config, state string, opts ...oauth2.AuthCodeOption) url.Values {
 	t.Helper()
-	redirect, err := url.Parse(conf.RedirectURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := &http.Client{
-		Jar: jar,
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if req.URL.Host == redirect.Host && req.URL.Path == redirect.Path {
-				return http.ErrUseLastResponse
-			}
-			if len(via) >= 10 {
-				return errors.New("too many redirects")
-			}
-			return nil
-		},
-	}
-	resp, err := client.Get(conf.AuthCodeURL(state, opts...))
-	if err != nil {
-		t.Fatalf("authorize: %v", err)
-	}
-	resp.Body.Close()
-	loc, err := resp.Location()
-	if err != nil {
-		t.Fatalf("authorize: %s, not a redirect to %s", resp.Status, conf.RedirectURL)
-	}
-	if loc.Host != redirect.Host || loc.Path != redirect.Path {
-		t.Fatalf("authorize: redirected to %s, want %s", loc, conf.RedirectURL)
-	}
-	return loc.Query()
+	return oauthtest.Authorize(t, conf.AuthCodeURL(state, opts...), conf.RedirectURL).Query()
 }
 
 // mustCode returns the code of a successful authorization's redirect query.
