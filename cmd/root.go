@@ -216,7 +216,7 @@ something needs one, refreshing it before it expires.
 	pf.StringVar(&g.flags.Scopes, "scopes", "", "OAuth scopes, space or comma separated (default all-apis; login adds offline_access)")
 	pf.StringVar(&g.flags.RedirectURL, "redirect-url", "", "redirect URL the app connection registers (default http://localhost:8020)")
 	pf.StringVar(&g.flags.ProjectDir, "project-dir", "", "dbt project directory (env DBT_PROJECT_DIR; default: the nearest parent holding dbt_project.yml)")
-	pf.StringVar(&g.flags.ProfilesDir, "profiles-dir", "", "directory holding profiles.yml (env DBT_PROFILES_DIR; default: current directory, then ~/.dbt)")
+	pf.StringVar(&g.flags.ProfilesDir, "profiles-dir", "", "directory holding profiles.yml (env DBT_ENGINE_PROFILES_DIR, DBT_PROFILES_DIR; default: current directory, then ~/.dbt)")
 	pf.StringVar(&g.flags.Profile, "profile", "", "dbt profile (env DBT_PROFILE; default: profile: in dbt_project.yml)")
 	pf.StringVarP(&g.flags.Target, "target", "t", "", "dbt target (env DBT_TARGET; default: the profile's target:)")
 	pf.BoolVar(&g.debug, "debug", false, "log HTTP exchanges and decisions to stderr, secrets redacted (env DBTDBX_DEBUG=1)")

@@ -21,6 +21,13 @@ func TestNormalizeHost(t *testing.T) {
 		{"http://127.0.0.1:4444", "http://127.0.0.1:4444"},
 		{"http://localhost:8080/", "http://localhost:8080"},
 		{"http://[::1]:9000", "http://[::1]:9000"},
+		{"1234567890123456.7.gcp.databricks.com", "https://1234567890123456.7.gcp.databricks.com"},
+		{"HTTPS://X.GCP.Databricks.com/?o=123#", "https://x.gcp.databricks.com"},
+		{"x.gcp.databricks.com/?o=123#", "https://x.gcp.databricks.com"},
+		{"ADB-1.2.AZUREDATABRICKS.NET:443", "https://adb-1.2.azuredatabricks.net"},
+		{"dbc-a1b2c3d4-e5f6.cloud.databricks.com:443/", "https://dbc-a1b2c3d4-e5f6.cloud.databricks.com"},
+		{"https://adb-1.2.azuredatabricks.net:0443", "https://adb-1.2.azuredatabricks.net"},
+		{"adb-1.2.databricks.azure.cn", "https://adb-1.2.databricks.azure.cn"},
 	}
 	for _, c := range ok {
 		got, err := NormalizeHost(c.in)

@@ -1,6 +1,8 @@
-// Package config turns flags and the environment into one resolved Target:
-// the workspace, the OAuth client and the scopes a command works for.
-// Every resolved value records where it came from, so status can explain it.
+// Package config turns flags, the environment and the dbt project into one
+// resolved Target: the workspace, the OAuth client, the scopes and the way
+// of authenticating a command works for. It reads dbt_project.yml and
+// profiles.yml as dbt Core and dbt-databricks do, Jinja included. Every
+// resolved value records where it came from, so status can explain it.
 package config
 
 import (
@@ -22,8 +24,13 @@ const (
 
 // Environment variables read by Resolve.
 const (
-	EnvHost         = "DATABRICKS_HOST"
-	EnvClientID     = "DATABRICKS_CLIENT_ID"
+	EnvHost     = "DATABRICKS_HOST"
+	EnvClientID = "DATABRICKS_CLIENT_ID"
+	// EnvServicePrincipalSecret is the secret of the service principal
+	// DATABRICKS_CLIENT_ID names; it is used with that client id only.
+	EnvServicePrincipalSecret = "DATABRICKS_CLIENT_SECRET"
+	// EnvClientSecret is the secret of a confidential app connection used
+	// for a browser login.
 	EnvClientSecret = "DBTDBX_CLIENT_SECRET"
 )
 
@@ -71,11 +78,16 @@ func OSEnv() (Env, error) {
 
 // Get returns the variable's value, or "" when unset.
 func (e Env) Get(name string) string {
-	if e.LookupEnv == nil {
-		return ""
-	}
-	v, _ := e.LookupEnv(name)
+	v, _ := e.lookup(name)
 	return v
+}
+
+// lookup is LookupEnv for an Env that may have none.
+func (e Env) lookup(name string) (string, bool) {
+	if e.LookupEnv == nil {
+		return "", false
+	}
+	return e.LookupEnv(name)
 }
 
 // Auth is how a Target gets its tokens.
@@ -142,56 +154,169 @@ type Target struct {
 
 	// Origins maps each field name ("host", "client_id", "client_secret",
 	// "scopes", "redirect_url", "http_path", "auth_type", "token",
-	// "profile", "target", ...) to where its value came from.
+	// "profile", "target", "project_dir", "profiles_file",
+	// "azure_client_id", "azure_client_secret") to where its value came
+	// from, for instance "flag --host", "env DATABRICKS_HOST",
+	// "profiles.yml (jaffle.dev) via env DBT_HOST", "dbt_project.yml" or
+	// OriginDefault. Fields that do not apply to the target have no entry.
 	Origins map[string]Origin
 }
 
-// Resolve builds the Target from flags, then the environment, then defaults.
-// It validates every value and names the bad one on error.
+// Resolve builds the Target the way dbt would see it, then fills what the
+// profile leaves open. Each field comes from the first of:
+//
+//  1. the flags (--host, --client-id, --scopes, --redirect-url);
+//  2. the dbt profile's selected target, when a dbt project is found (see
+//     readDBTTarget for how the project, profiles.yml, profile and target
+//     are found, as dbt Core finds them);
+//  3. the environment: DATABRICKS_HOST, DATABRICKS_CLIENT_ID, and
+//     DATABRICKS_CLIENT_SECRET with that client id only;
+//  4. the defaults.
+//
+// How the target authenticates follows dbt-databricks: a personal access
+// token in the profile, else an Entra ID service principal, else a
+// Databricks service principal (a client secret with its client id), else
+// a browser login. A profile whose token reads DATABRICKS_TOKEN is served by
+// dbtdbx and decides by the other fields. Every value is validated; errors
+// name the bad one and where it came from, and never quote a secret.
 func Resolve(f Flags, env Env) (*Target, error) {
-	getenv := env.Get
+	p, err := readDBTTarget(f, env)
+	if err != nil {
+		return nil, err
+	}
 	t := &Target{Origins: map[string]Origin{}, Auth: AuthLogin}
-	pick := func(field, flagName, flagVal, envName, def string) string {
-		switch {
-		case flagVal != "":
-			t.Origins[field] = Origin("flag --" + flagName)
-			return flagVal
-		case envName != "" && getenv(envName) != "":
-			t.Origins[field] = Origin("env " + envName)
-			return getenv(envName)
-		default:
-			t.Origins[field] = OriginDefault
-			return def
+	if p != nil {
+		t.ProjectDir, t.ProfilesFile, t.Profile, t.TargetName = p.projectDir, p.profilesFile, p.profile, p.name
+		for k, o := range p.origins {
+			t.Origins[k] = o
 		}
 	}
+	pick := func(field string, candidates ...source) string {
+		for _, c := range candidates {
+			if c.value != "" {
+				t.Origins[field] = c.origin
+				return c.value
+			}
+		}
+		return ""
+	}
+	flag := func(name, v string) source { return source{v, Origin("flag --" + name)} }
+	fromEnv := func(name string) source { return source{env.Get(name), Origin("env " + name)} }
+	def := func(v string) source { return source{v, OriginDefault} }
 
-	host := pick("host", "host", f.Host, EnvHost, "")
+	host := pick("host", flag("host", f.Host), p.source("host"), fromEnv(EnvHost))
 	if host == "" {
 		return nil, fmt.Errorf("no workspace host: pass --host https://<workspace> or set %s", EnvHost)
 	}
-	var err error
 	if t.Host, err = NormalizeHost(host); err != nil {
-		return nil, fmt.Errorf("%w (from %s)", err, t.Origins["host"])
+		return nil, p.explain("host", t.Origins["host"], err)
+	}
+	if p != nil {
+		t.Warnings = append(t.Warnings, hostWarnings(t, p, env)...)
 	}
 
-	t.ClientID = strings.TrimSpace(pick("client_id", "client-id", f.ClientID, EnvClientID, DefaultClientID))
+	t.ClientID = strings.TrimSpace(pick("client_id", flag("client-id", f.ClientID), p.source("client_id"), fromEnv(EnvClientID), def(DefaultClientID)))
 	if t.ClientID == "" || strings.ContainsAny(t.ClientID, " \t\r\n") {
-		return nil, fmt.Errorf("client id %q (from %s) is not valid: it must be one word", t.ClientID, t.Origins["client_id"])
+		return nil, p.explain("client_id", t.Origins["client_id"], fmt.Errorf("client id %q is not valid: it must be one word", t.ClientID))
 	}
-	if t.ClientSecret = getenv(EnvClientSecret); t.ClientSecret != "" {
+
+	scopes := pick("scopes", flag("scopes", f.Scopes), p.source("oauth_scopes"), def(DefaultScopes))
+	if t.Scopes, err = ParseScopes(scopes); err != nil {
+		return nil, p.explain("oauth_scopes", t.Origins["scopes"], err)
+	}
+
+	redirect := pick("redirect_url", flag("redirect-url", f.RedirectURL), p.source("oauth_redirect_url"), def(DefaultRedirectURL))
+	if t.RedirectURL, err = checkRedirectURL(redirect); err != nil {
+		return nil, p.explain("oauth_redirect_url", t.Origins["redirect_url"], err)
+	}
+
+	if p != nil {
+		t.HTTPPath = pick("http_path", p.source("http_path"))
+		t.AuthType = pick("auth_type", p.source("auth_type"))
+		if t.HTTPPath == "" {
+			t.Warnings = append(t.Warnings, fmt.Sprintf("%s of %s has no http_path: dbt-databricks will refuse to connect with it", p.where(), p.profilesFile))
+		}
+		t.TokenServed = p.tokenServed
+		if p.tokenServed {
+			t.Origins["token"] = p.origin("token")
+		}
+	}
+	t.Warnings = append(t.Warnings, decideAuth(t, p, env)...)
+	return t, nil
+}
+
+// explain says where a bad value came from: the line of profiles.yml when
+// the profile's key gave it, else its origin.
+func (p *dbtTarget) explain(key string, origin Origin, err error) error {
+	if p != nil && origin == p.origin(key) && p.get(key) != "" {
+		return p.fieldError(key, err)
+	}
+	return fmt.Errorf("%w (from %s)", err, origin)
+}
+
+// source is a candidate value and where it came from; "" means unset.
+type source struct {
+	value  string
+	origin Origin
+}
+
+// decideAuth sets how t authenticates, in dbt-databricks' order: token,
+// Entra ID service principal, Databricks service principal, browser login.
+// A client secret is only ever used with the client id it came with.
+func decideAuth(t *Target, p *dbtTarget, env Env) (warnings []string) {
+	switch {
+	case p.get("token") != "":
+		t.Auth, t.Token = AuthPAT, p.get("token")
+		t.Origins["token"] = p.origin("token")
+		return nil
+	case p.get("azure_client_id") != "":
+		t.Auth = AuthAzureServicePrincipal
+		t.AzureClientID, t.AzureClientSecret = p.get("azure_client_id"), p.get("azure_client_secret")
+		t.Origins["azure_client_id"], t.Origins["azure_client_secret"] = p.origin("azure_client_id"), p.origin("azure_client_secret")
+		return nil
+	}
+
+	var secret source
+	switch t.Origins["client_id"] {
+	case p.source("client_id").origin:
+		secret = p.source("client_secret")
+	case Origin("env " + EnvClientID):
+		secret = source{env.Get(EnvServicePrincipalSecret), Origin("env " + EnvServicePrincipalSecret)}
+	default:
+		if p.get("client_secret") != "" {
+			warnings = append(warnings, fmt.Sprintf("--client-id %s replaces the client_id of %s, so its client_secret is not used: logging in as a user of %s instead", t.ClientID, p.where(), t.ClientID))
+		}
+	}
+	if secret.value != "" {
+		t.Auth, t.ServicePrincipalSecret = AuthServicePrincipal, secret.value
+		t.Origins["client_secret"] = secret.origin
+		return warnings
+	}
+	if env.Get(EnvServicePrincipalSecret) != "" && env.Get(EnvClientID) == "" {
+		warnings = append(warnings, fmt.Sprintf("%s is set without %s, so it is not used", EnvServicePrincipalSecret, EnvClientID))
+	}
+	t.Auth = AuthLogin
+	if t.ClientSecret = env.Get(EnvClientSecret); t.ClientSecret != "" {
 		t.Origins["client_secret"] = Origin("env " + EnvClientSecret)
 	}
+	return warnings
+}
 
-	scopes := pick("scopes", "scopes", f.Scopes, "", DefaultScopes)
-	if t.Scopes, err = ParseScopes(scopes); err != nil {
-		return nil, fmt.Errorf("%w (from %s)", err, t.Origins["scopes"])
+// hostWarnings tells when a host given outside the profile disagrees with
+// the profile's: --host, which wins, or an ambient DATABRICKS_HOST, which
+// dbt ignores and so does dbtdbx. Both compare normalised.
+func hostWarnings(t *Target, p *dbtTarget, env Env) []string {
+	if t.Origins["host"] != p.origin("host") {
+		if theirs, err := NormalizeHost(p.get("host")); err == nil && theirs != t.Host {
+			return []string{fmt.Sprintf("--host %s is used instead of the host of %s (%s)", t.Host, p.where(), theirs)}
+		}
+		return nil
 	}
-
-	redirect := pick("redirect_url", "redirect-url", f.RedirectURL, "", DefaultRedirectURL)
-	if t.RedirectURL, err = checkRedirectURL(redirect); err != nil {
-		return nil, fmt.Errorf("%w (from %s)", err, t.Origins["redirect_url"])
+	v := env.Get(EnvHost)
+	if ambient, err := NormalizeHost(v); v == "" || err == nil && ambient == t.Host {
+		return nil
 	}
-	return t, nil
+	return []string{fmt.Sprintf("%s is %s, but %s says %s: using the profile's host, as dbt does (pass --host to choose another)", EnvHost, v, p.where(), t.Host)}
 }
 
 // ParseScopes splits a scope list written with spaces or commas, drops

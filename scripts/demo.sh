@@ -2,8 +2,9 @@
 # The main job end to end on this machine: a local Databricks-shaped OAuth
 # server (Ory Hydra behind the workspace's /oidc/... paths) stands in for the
 # workspace, headless Chromium for the user's browser, and a private Secret
-# Service for the keyring. Runs `dbtdbx login`, then `dbtdbx token`, then
-# `dbtdbx status`. Installs what it needs first.
+# Service for the keyring. From the example dbt project (example/), whose
+# profiles.yml names the workspace, runs `dbtdbx login`, `dbtdbx token`,
+# `dbtdbx status` and `dbtdbx exec`, with no flags. Installs what it needs first.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -27,16 +28,21 @@ coproc WS { exec devworkspace; }
 read -r setup <&"${WS[0]}"
 eval "$setup"
 export NO_COLOR=1
+# The example profile reads the workspace from these, as a team's shared
+# profiles.yml would; nothing else tells dbtdbx where to log in.
+export DBT_DATABRICKS_HOST=$DATABRICKS_HOST DBT_DATABRICKS_CLIENT_ID=$DATABRICKS_CLIENT_ID
+unset DATABRICKS_HOST DATABRICKS_CLIENT_ID
+cd "$root/example"
 
 step() { printf '\n$ %s\n' "$*"; "$@"; }
 
 step dbtdbx login
 token=$(dbtdbx token)
 printf '\n$ dbtdbx token\n%s... (%d characters)\n' "${token:0:16}" "${#token}"
-printf '\n$ curl -H "$(dbtdbx token -o header)" $DATABRICKS_HOST/api/2.0/preview/scim/v2/Me\n'
-if command -v curl >/dev/null; then
-  curl -fsS -H "$(dbtdbx token -o header)" "$DATABRICKS_HOST/api/2.0/preview/scim/v2/Me"
-  echo
-fi
 step dbtdbx status
+# What dbt would do under exec: call the workspace with DATABRICKS_TOKEN.
+me='curl -fsS -H "Authorization: Bearer $DATABRICKS_TOKEN" "$DATABRICKS_HOST/api/2.0/preview/scim/v2/Me"; echo'
+if command -v curl >/dev/null; then
+  step dbtdbx exec -- sh -c "$me"
+fi
 step dbtdbx logout
