@@ -41,7 +41,7 @@ token=$(dbtdbx token)
 printf '\n$ dbtdbx token\n%s... (%d characters)\n' "${token:0:16}" "${#token}"
 step dbtdbx status
 # What dbt would do under exec: call the workspace with DATABRICKS_TOKEN.
-me='curl -fsS -H "Authorization: Bearer $DATABRICKS_TOKEN" "$DATABRICKS_HOST/api/2.0/preview/scim/v2/Me"; echo'
+me='curl -fsS -H "Authorization: Bearer $DATABRICKS_TOKEN" "$DATABRICKS_HOST/api/2.0/preview/scim/v2/Me"'
 if command -v curl >/dev/null; then
   step dbtdbx exec -- sh -c "$me"
 fi
