@@ -62,6 +62,10 @@ type Source struct {
 	// due, and stores what it returns. stored is the entry it replaces, or
 	// nil.
 	Obtain func(ctx context.Context, stored *Entry) (*Entry, error)
+	// Lock, when set, is held around re-reading the store, refreshing and
+	// saving, so that processes sharing the store refresh one at a time
+	// (single-use refresh tokens die when two use them). nil means no lock.
+	Lock func(ctx context.Context) (release func(), err error)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Log receives decisions when not nil.
@@ -84,28 +88,73 @@ func (s *Source) debug(msg string, args ...any) {
 }
 
 // Token returns a usable entry: the stored one when it is not due (and
-// force is false), else a refreshed one, already saved.
+// force is false), else a refreshed one, already saved. The valid-token path
+// reads the store once and takes no lock; a refresh holds Lock around
+// re-reading the store, refreshing and saving, and refreshes only if the
+// entry is still due then (another process may have refreshed meanwhile).
 func (s *Source) Token(ctx context.Context, force bool) (*Entry, error) {
 	if s.Obtain != nil {
 		return s.obtain(ctx, force)
 	}
-	e, err := s.Store.Load(s.Key)
-	if errors.Is(err, ErrNotFound) {
-		return nil, fmt.Errorf("%w: no login stored for %s with client %s", ErrLoginRequired, s.Key.Host, s.Key.ClientID)
-	}
+	e, err := s.load()
 	if err != nil {
+		return nil, err
+	}
+	if !force && !s.due(e) {
+		return e, nil
+	}
+	release, err := s.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	if e, err = s.load(); err != nil {
+		return nil, err
+	}
+	if !force && !s.due(e) {
+		s.debug("another process refreshed the token meanwhile")
+		return e, nil
+	}
+	return s.refresh(ctx, e, force)
+}
+
+// load reads the stored login and checks that it has the scopes asked for.
+func (s *Source) load() (*Entry, error) {
+	e, err := s.Store.Load(s.Key)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil, fmt.Errorf("%w: no login stored for %s with client %s", ErrLoginRequired, s.Key.Host, s.Key.ClientID)
+	case errors.Is(err, ErrCorrupt):
+		return nil, fmt.Errorf("%w: %w", ErrLoginRequired, err)
+	case err != nil:
 		return nil, err
 	}
 	if missing := e.HasScopes(s.Scopes); len(missing) > 0 {
 		return nil, fmt.Errorf("%w: the stored login was not granted %s", ErrLoginRequired, strings.Join(missing, ", "))
 	}
-	minTTL := s.minTTL()
+	return e, nil
+}
+
+// due reports whether e must be refreshed before it is handed out.
+func (s *Source) due(e *Entry) bool {
 	now := s.now()
-	left := e.Expiry.Sub(now)
-	if !force && !Due(e, now, minTTL, s.Lasting) {
-		s.debug("cached token is valid", "left", left.Round(time.Second), "threshold", Threshold(e, minTTL, s.Lasting))
-		return e, nil
+	if !Due(e, now, s.minTTL(), s.Lasting) {
+		s.debug("cached token is valid", "left", e.Expiry.Sub(now).Round(time.Second), "threshold", Threshold(e, s.minTTL(), s.Lasting))
+		return false
 	}
+	return true
+}
+
+func (s *Source) lock(ctx context.Context) (release func(), err error) {
+	if s.Lock == nil {
+		return func() {}, nil
+	}
+	return s.Lock(ctx)
+}
+
+// refresh trades e's refresh token for a new token and stores it.
+func (s *Source) refresh(ctx context.Context, e *Entry, force bool) (*Entry, error) {
+	left := e.Expiry.Sub(s.now())
 	if e.RefreshToken == "" {
 		if !force && left > Floor {
 			return e, nil
@@ -147,15 +196,17 @@ func (s *Source) minTTL() time.Duration {
 // obtain is Token for a Source with Obtain: the stored entry while it is
 // not due, else a new one from Obtain, stored.
 func (s *Source) obtain(ctx context.Context, force bool) (*Entry, error) {
-	e, err := s.Store.Load(s.Key)
-	switch {
-	case errors.Is(err, ErrNotFound), errors.Is(err, ErrCorrupt):
-		e = nil
-	case err != nil:
+	e, usable, err := s.loadObtained(force)
+	if err != nil || usable {
+		return e, err
+	}
+	release, err := s.lock(ctx)
+	if err != nil {
 		return nil, err
-	case !force && len(e.HasScopes(s.Scopes)) == 0 && !Due(e, s.now(), s.minTTL(), s.Lasting):
-		s.debug("cached token is valid", "left", e.Expiry.Sub(s.now()).Round(time.Second))
-		return e, nil
+	}
+	defer release()
+	if e, usable, err = s.loadObtained(force); err != nil || usable {
+		return e, err
 	}
 	s.debug("getting a new token", "forced", force, "stored", e != nil)
 	next, err := s.Obtain(ctx, e)
@@ -170,6 +221,20 @@ func (s *Source) obtain(ctx context.Context, force bool) (*Entry, error) {
 		return nil, fmt.Errorf("got a new token but could not store it: %w", err)
 	}
 	return next, nil
+}
+
+// loadObtained reads the stored entry of a Source with Obtain: usable when
+// it may be handed out as it is; e is nil when none (or no readable one) is
+// stored.
+func (s *Source) loadObtained(force bool) (e *Entry, usable bool, err error) {
+	e, err = s.Store.Load(s.Key)
+	switch {
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrCorrupt):
+		return nil, false, nil
+	case err != nil:
+		return nil, false, err
+	}
+	return e, !force && len(e.HasScopes(s.Scopes)) == 0 && !s.due(e), nil
 }
 
 // EntryFromToken builds the entry for a token issued at now. Scopes granted

@@ -6,8 +6,6 @@ import (
 	"runtime"
 	"strconv"
 	"time"
-
-	"github.com/zalando/go-keyring"
 )
 
 // ErrNotFound is returned by a Store that holds no entry for a key.
@@ -53,9 +51,19 @@ func KeyringTimeout(getenv func(string) string) (time.Duration, error) {
 
 // Keyring is the Store backed by the OS keyring (Secret Service on Linux,
 // Keychain on macOS, Credential Manager on Windows). Every call is bounded by
-// Timeout, because a locked keyring can block forever.
+// Timeout, because a locked keyring can block forever. An entry larger than
+// the keyring takes is split into parts (see keyring.go). The zero value uses
+// the OS keyring with the defaults below.
 type Keyring struct {
+	// Timeout bounds each keyring call. Zero means DefaultKeyringTimeout.
 	Timeout time.Duration
+	// MaxValue is the largest value, in bytes, written under one account; a
+	// larger entry is split into parts that each fit. Zero means
+	// DefaultKeyringMaxValue() for this OS; a negative value means no limit.
+	MaxValue int
+	// Backend is the keyring itself. Nil means the OS keyring through
+	// github.com/zalando/go-keyring.
+	Backend KeyringBackend
 }
 
 // KeyringName names this OS's keyring for messages.
@@ -78,14 +86,21 @@ func (k *Keyring) Where() string {
 // ErrKeyringTimeout is wrapped when the keyring does not answer in time.
 var ErrKeyringTimeout = errors.New("keyring did not answer")
 
-func (k *Keyring) call(what string, f func() (string, error)) (string, error) {
+// call runs f with k's timeout. A missing secret comes back as the backend's
+// not-found error unchanged; other errors say what failed and wrap
+// ErrNoKeyring when there is no keyring at all.
+func (k *Keyring) call(what string, f func(b KeyringBackend) (string, error)) (string, error) {
 	type result struct {
 		v   string
 		err error
 	}
+	b := k.Backend
+	if b == nil {
+		b = osKeyring{}
+	}
 	ch := make(chan result, 1)
 	go func() {
-		v, err := f()
+		v, err := f(b)
 		ch <- result{v, err}
 	}()
 	timeout := k.Timeout
@@ -96,49 +111,29 @@ func (k *Keyring) call(what string, f func() (string, error)) (string, error) {
 	defer timer.Stop()
 	select {
 	case r := <-ch:
-		if r.err != nil && !errors.Is(r.err, keyring.ErrNotFound) {
-			return "", fmt.Errorf("%s: could not %s: %v", KeyringName(), what, r.err)
+		switch {
+		case r.err == nil || isNotFound(r.err):
+			return r.v, r.err
+		case noKeyring(r.err):
+			return "", keyringError{fmt.Errorf("%w: %s: could not %s: %w", ErrNoKeyring, KeyringName(), what, r.err)}
+		default:
+			return "", keyringError{fmt.Errorf("%s: could not %s: %w", KeyringName(), what, r.err)}
 		}
-		return r.v, r.err
 	case <-timer.C:
-		return "", fmt.Errorf("%w: the %s did not answer within %s while trying to %s (is it locked? unlock it, or set %s=30s to wait longer)",
-			ErrKeyringTimeout, KeyringName(), timeout, what, EnvKeyringTimeout)
+		return "", keyringError{fmt.Errorf("%w: the %s did not answer within %s while trying to %s (is it locked? unlock it, or set %s=30s to wait longer)",
+			ErrKeyringTimeout, KeyringName(), timeout, what, EnvKeyringTimeout)}
 	}
 }
 
-// Load implements Store.
-func (k *Keyring) Load(key Key) (*Entry, error) {
-	v, err := k.call("read the stored login", func() (string, error) { return keyring.Get(KeyringService, key.String()) })
-	if errors.Is(err, keyring.ErrNotFound) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, err
-	}
-	e, err := Decode([]byte(v))
-	if err != nil {
-		return nil, fmt.Errorf("%s entry %q: %w", KeyringName(), key, err)
-	}
-	return e, nil
-}
+// ErrKeyring is matched (errors.Is) by every failure of the keyring itself:
+// no keyring, a timeout, a locked or broken one. Not by ErrNotFound, nor by
+// ErrCorrupt for entries it returned but that do not decode.
+var ErrKeyring = errors.New("keyring failed")
 
-// Save implements Store.
-func (k *Keyring) Save(e *Entry) error {
-	b, err := e.Encode()
-	if err != nil {
-		return err
-	}
-	_, err = k.call("store the login", func() (string, error) { return "", keyring.Set(KeyringService, e.Key().String(), string(b)) })
-	return err
-}
+type keyringError struct{ err error }
 
-// Delete implements Store.
-func (k *Keyring) Delete(key Key) error {
-	_, err := k.call("remove the stored login", func() (string, error) { return "", keyring.Delete(KeyringService, key.String()) })
-	if errors.Is(err, keyring.ErrNotFound) {
-		return nil
-	}
-	return err
-}
+func (e keyringError) Error() string        { return e.err.Error() }
+func (e keyringError) Unwrap() error        { return e.err }
+func (e keyringError) Is(target error) bool { return target == ErrKeyring }
 
 var _ Store = (*Keyring)(nil)

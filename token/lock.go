@@ -1,0 +1,91 @@
+package token
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gofrs/flock"
+)
+
+// DefaultLockWait bounds the wait for a lock held by another process.
+const DefaultLockWait = 30 * time.Second
+
+// ErrLockTimeout is wrapped when a lock was not free within the wait.
+var ErrLockTimeout = errors.New("another dbtdbx holds the lock")
+
+// Lock is an exclusive lock on a file, shared by every dbtdbx process of
+// one user. The operating system releases it when its process dies, so a
+// crash never leaves a lock behind.
+type Lock struct {
+	f      *flock.Flock
+	holder string
+}
+
+// DefaultLockDir is where lock files live: dbtdbx/locks under the user's
+// cache directory (XDG_CACHE_HOME when set), so locks are per user.
+func DefaultLockDir(getenv func(string) string) (string, error) {
+	base := getenv("XDG_CACHE_HOME")
+	if base == "" || !filepath.IsAbs(base) {
+		var err error
+		if base, err = os.UserCacheDir(); err != nil {
+			return "", fmt.Errorf("cannot find a directory for lock files: %w", err)
+		}
+	}
+	return filepath.Join(base, "dbtdbx", "locks"), nil
+}
+
+// LockPath is the lock file in dir for one purpose ("refresh", "login") of
+// key. The name is a digest, so any host and client id make a valid name.
+func LockPath(dir, purpose string, key Key) string {
+	sum := sha256.Sum256([]byte(key.String()))
+	return filepath.Join(dir, fmt.Sprintf("%s-%x.lock", purpose, sum[:12]))
+}
+
+// Acquire takes the lock at path, waiting up to wait (DefaultLockWait when
+// zero) while another process holds it. what says who takes it ("dbtdbx
+// token"), for the message a waiter that gives up prints. The error wraps
+// ErrLockTimeout when the wait ran out, or is ctx's error.
+func Acquire(ctx context.Context, path string, wait time.Duration, what string) (*Lock, error) {
+	if wait <= 0 {
+		wait = DefaultLockWait
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("cannot create the lock directory: %w", err)
+	}
+	f := flock.New(path, flock.SetPermissions(0o600))
+	wctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	ok, err := f.TryLockContext(wctx, 5*time.Millisecond)
+	switch {
+	case ok:
+		l := &Lock{f: f, holder: path + ".holder"}
+		info := fmt.Sprintf("%s (pid %d, since %s)", what, os.Getpid(), time.Now().Format(time.TimeOnly))
+		_ = os.WriteFile(l.holder, []byte(info), 0o600)
+		return l, nil
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case err != nil && !errors.Is(err, context.DeadlineExceeded):
+		return nil, fmt.Errorf("cannot lock %s: %w", path, err)
+	}
+	holder := "another dbtdbx"
+	if b, err := os.ReadFile(path + ".holder"); err == nil && len(b) > 0 {
+		holder = strings.TrimSpace(string(b))
+	}
+	return nil, fmt.Errorf("%w: waited %s for %s to finish (lock file %s); if it hangs, stop it and try again",
+		ErrLockTimeout, wait, holder, path)
+}
+
+// Release gives the lock up. It is safe to call more than once.
+func (l *Lock) Release() {
+	if l == nil || !l.f.Locked() {
+		return
+	}
+	_ = os.Remove(l.holder)
+	_ = l.f.Unlock()
+}

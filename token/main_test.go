@@ -1,0 +1,111 @@
+package token
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zalando/go-keyring"
+)
+
+// envChild makes this test binary a child process of a test (see child).
+const envChild = "DBTDBX_TOKEN_TEST_CHILD"
+
+func TestMain(m *testing.M) {
+	if mode := os.Getenv(envChild); mode != "" {
+		os.Exit(child(mode))
+	}
+	os.Exit(m.Run())
+}
+
+// probeReport is what a "keyring-probe" child saw: go-keyring's own error and
+// the Keyring store's, each with how KeyringUnavailable classifies it.
+type probeReport struct {
+	Raw            string `json:"raw"`
+	RawUnavailable bool   `json:"raw_unavailable"`
+	Err            string `json:"err"`
+	Unavailable    bool   `json:"unavailable"`
+	NoKeyring      bool   `json:"no_keyring"`
+	Timeout        bool   `json:"timeout"`
+}
+
+// child runs in a process of its own, because go-keyring reads the bus
+// address once, when it first connects.
+func child(mode string) int {
+	switch mode {
+	case "keyring-probe":
+		var r probeReport
+		if _, err := keyring.Get(KeyringService, "dbtdbx-probe"); err != nil {
+			r.Raw, r.RawUnavailable = err.Error(), KeyringUnavailable(err)
+		}
+		k := &Keyring{Timeout: 20 * time.Second}
+		if _, err := k.Load(Key{Host: "https://probe.example", ClientID: "probe"}); err != nil {
+			r.Err, r.Unavailable = err.Error(), KeyringUnavailable(err)
+			r.NoKeyring, r.Timeout = errors.Is(err, ErrNoKeyring), errors.Is(err, ErrKeyringTimeout)
+		}
+		if err := json.NewEncoder(os.Stdout).Encode(&r); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		return 0
+	case "file-save":
+		if err := fileSaveChild(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		return 0
+	case "hold-lock":
+		// Take the lock named by the first argument, say so, and wait to be killed.
+		if _, err := Acquire(context.Background(), os.Getenv("DBTDBX_TOKEN_TEST_LOCK"), time.Minute, "lock-holding child"); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		fmt.Println("locked")
+		select {}
+	default:
+		fmt.Fprintf(os.Stderr, "unknown %s=%q\n", envChild, mode)
+		return 2
+	}
+}
+
+// childEnv is the environment of a child process: this one's, without the
+// variables drop, plus extra. A child built with the race detector would
+// wait a second on exit for late reports; it need not.
+func childEnv(drop []string, extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); !slices.Contains(drop, k) && k != "GORACE" && k != envChild {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, strings.TrimSpace("GORACE=atexit_sleep_ms=0 "+os.Getenv("GORACE")))
+	return append(env, extra...)
+}
+
+// requireKeyring fails (in CI) or skips the test when no Secret Service is
+// on the session bus.
+func requireKeyring(t *testing.T) {
+	t.Helper()
+	err := keyring.Set("dbtdbx-probe", "probe", "x")
+	if err == nil {
+		_ = keyring.Delete("dbtdbx-probe", "probe")
+		return
+	}
+	needed(t, fmt.Sprintf("no usable Secret Service (%v): run the tests through scripts/with-keyring.sh", err))
+}
+
+// needed fails the test in CI, where every real part must be present, and
+// skips it elsewhere.
+func needed(t *testing.T, msg string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
