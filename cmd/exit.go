@@ -70,8 +70,11 @@ func report(w io.Writer, err error) int {
 	}
 	fmt.Fprintf(w, "dbtdbx: %v\n", err)
 	var he hintError
-	if errors.As(err, &he) && he.hint != "" {
+	switch {
+	case errors.As(err, &he) && he.hint != "":
 		fmt.Fprintf(w, "  %s\n", he.hint)
+	case errors.Is(err, token.ErrKeyring):
+		fmt.Fprintf(w, "  To keep tokens in a file instead, pass --storage file (or set %s=file).\n", EnvStorage)
 	}
 	if code == ExitUsage {
 		fmt.Fprintln(w, "  Run 'dbtdbx --help' for usage.")

@@ -74,11 +74,26 @@ func (o *loginOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if _, ok := store.(token.None); ok {
+		return usageError{errors.New("login needs somewhere to keep the tokens: --storage none keeps nothing (use keyring or file)")}
+	}
 	key := token.Key{Host: t.Host, ClientID: t.ClientID}
+	// One login per key at a time, taken before the listener binds its
+	// port: a second login waits for the first instead of failing on the port.
+	release, waited, err := o.loginLock(ctx, key)
+	if err != nil {
+		return err
+	}
+	defer release()
 	// Touch the store before the browser round trip, so a broken keyring
 	// fails now rather than after the user has signed in.
-	if _, err := store.Load(key); err != nil && !errors.Is(err, token.ErrNotFound) && !errors.Is(err, token.ErrCorrupt) {
+	stored, err := store.Load(key)
+	if err != nil && !errors.Is(err, token.ErrNotFound) && !errors.Is(err, token.ErrCorrupt) {
 		return err
+	}
+	if waited && err == nil && len(stored.HasScopes(t.Scopes)) == 0 && stored.RefreshToken != "" {
+		fmt.Fprintf(o.stderr, "The other login finished: logged in to %s with client %s; nothing more to do.\n", t.Host, t.ClientID)
+		return nil
 	}
 
 	httpc := o.httpClient()
@@ -135,6 +150,21 @@ func (o *loginOptions) run(ctx context.Context) error {
 	fmt.Fprintf(o.stderr, "Logged in to %s with client %s (scopes %s); token valid until %s, %s.\n",
 		t.Host, t.ClientID, strings.Join(e.Scopes, " "), e.Expiry.Local().Format("15:04"), refresh)
 	return nil
+}
+
+// loginLock takes the login lock of key, waiting up to --timeout for a
+// login already in progress.
+func (o *loginOptions) loginLock(ctx context.Context, key token.Key) (release func(), waited bool, err error) {
+	release, err = o.lock(ctx, "login", key, time.Millisecond, "dbtdbx login")
+	if !errors.Is(err, token.ErrLockTimeout) {
+		return release, false, err
+	}
+	fmt.Fprintf(o.stderr, "Another dbtdbx login for %s (client %s) is in progress; waiting up to %s for it to finish.\n", key.Host, key.ClientID, o.timeout)
+	release, err = o.lock(ctx, "login", key, o.timeout, "dbtdbx login")
+	if errors.Is(err, token.ErrLockTimeout) {
+		return nil, true, fmt.Errorf("another login is still in progress: %w", err)
+	}
+	return release, true, err
 }
 
 // openBrowser prints the URL and, unless told not to, opens it in the

@@ -31,12 +31,18 @@ type globals struct {
 	flags       config.Flags
 	debug       bool
 	httpTimeout time.Duration
+	storage     string // --storage
+	lockWait    time.Duration
+
+	opened    token.Store // the store, once opened
+	storeNote string      // how the store was chosen, for status
 
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	rawStderr      io.Writer // stderr as given, for a child process
 	env            config.Env
 	log            *slog.Logger // nil unless --debug
+	command        string       // the command's name, for lock holders
 }
 
 // target resolves the command's Target from flags and the environment.
@@ -45,15 +51,6 @@ func (g *globals) target() (*config.Target, error) {
 }
 
 func (g *globals) getenv(name string) string { return g.env.Get(name) }
-
-// store opens the token store.
-func (g *globals) store() (token.Store, error) {
-	timeout, err := token.KeyringTimeout(g.getenv)
-	if err != nil {
-		return nil, err
-	}
-	return &token.Keyring{Timeout: timeout}, nil
-}
 
 // accessToken returns a usable token for t: the personal access token of a
 // PAT target, a service principal's cached or new token, or the stored
@@ -82,6 +79,9 @@ func (g *globals) accessToken(ctx context.Context, t *config.Target, force bool,
 	}
 	if t.Auth == config.AuthServicePrincipal {
 		src.Obtain = g.servicePrincipal(t)
+	}
+	src.Lock = func(ctx context.Context) (func(), error) {
+		return g.lock(ctx, "refresh", src.Key, g.lockWait, "dbtdbx "+g.command)
 	}
 	e, err := src.Token(ctx, force)
 	if errors.Is(err, token.ErrLoginRequired) {
@@ -178,6 +178,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	ran := false
 	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
 		ran = true
+		g.command = c.Name()
 		if d := g.getenv("DBTDBX_DEBUG"); g.debug || d == "1" || d == "true" {
 			g.log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		}
@@ -221,6 +222,8 @@ something needs one, refreshing it before it expires.
 	pf.StringVarP(&g.flags.Target, "target", "t", "", "dbt target (env DBT_TARGET; default: the profile's target:)")
 	pf.BoolVar(&g.debug, "debug", false, "log HTTP exchanges and decisions to stderr, secrets redacted (env DBTDBX_DEBUG=1)")
 	pf.DurationVar(&g.httpTimeout, "http-timeout", 30*time.Second, "timeout of each HTTP request")
+	pf.StringVar(&g.storage, "storage", "", "where tokens are kept: keyring, file or none (env DBTDBX_STORAGE; default: the OS keyring, or a file where there is none)")
+	pf.DurationVar(&g.lockWait, "lock-timeout", token.DefaultLockWait, "how long to wait for another dbtdbx refreshing the same login")
 
 	root.AddCommand(newLogin(g), newToken(g), newStatus(g), newLogout(g), newEnv(g), newExec(g), newVersion(g))
 	return root

@@ -59,6 +59,7 @@ type statusReport struct {
 	Warnings     []string                 `json:"warnings"`
 
 	Store        string     `json:"store"`
+	StoreNote    string     `json:"store_note,omitempty"`
 	LoggedIn     bool       `json:"logged_in"`
 	Reason       string     `json:"reason,omitempty"`
 	Granted      []string   `json:"granted_scopes,omitempty"`
@@ -123,8 +124,9 @@ func (o *statusOptions) loginState(t *config.Target, r *statusReport) error {
 	if err != nil {
 		return err
 	}
-	r.Store = store.Where()
 	e, err := store.Load(token.Key{Host: t.Host, ClientID: t.ClientID})
+	// Where after Load: the default store may have just fallen back to the file.
+	r.Store, r.StoreNote = store.Where(), o.storeNote
 	if t.Auth == config.AuthServicePrincipal {
 		// The client-credentials grant needs no login; a cached token may be there.
 		r.LoggedIn = true
@@ -163,7 +165,10 @@ func printStatus(w io.Writer, t *config.Target, r *statusReport) {
 		if o := t.Origins[field]; o != "" && field != "" {
 			value += " (" + string(o) + ")"
 		}
-		fmt.Fprintf(w, "%-14s %s\n", label+":", value)
+		if label != "" {
+			label += ":"
+		}
+		fmt.Fprintf(w, "%-14s %s\n", label, value)
 	}
 	if t.ProjectDir != "" {
 		line("Project", t.ProjectDir, "project_dir")
@@ -189,6 +194,9 @@ func printStatus(w io.Writer, t *config.Target, r *statusReport) {
 		line("Token", "served by dbtdbx as DATABRICKS_TOKEN (dbtdbx exec, dbtdbx env)", "")
 	}
 	line("Store", r.Store, "")
+	if r.StoreNote != "" {
+		line("", r.StoreNote, "")
+	}
 	for _, wn := range r.Warnings {
 		line("Warning", wn, "")
 	}

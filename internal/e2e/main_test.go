@@ -80,10 +80,12 @@ type world struct {
 	env    map[string]string
 	// dir is where dbtdbx runs (the home directory unless a test moves it
 	// into a dbt project); flags come before every command's own arguments.
-	dir     string
-	flags   []string
-	mu      sync.Mutex
-	outputs []string // every byte dbtdbx printed, except token's stdout
+	dir   string
+	flags []string
+	// fileStore is set when dbtdbx keeps tokens in its file, not the keyring.
+	fileStore bool
+	mu        sync.Mutex
+	outputs   []string // every byte dbtdbx printed, except token's stdout
 }
 
 func newWorld(t *testing.T, opts oauthtest.Options) *world {
@@ -160,6 +162,35 @@ type result struct {
 // run runs dbtdbx to the end. extraEnv entries are KEY=VALUE.
 func (w *world) run(extraEnv []string, args ...string) result {
 	w.t.Helper()
+	r, err := w.tryRun(extraEnv, args...)
+	if err != nil {
+		w.t.Fatalf("running dbtdbx %v: %v", args, err)
+	}
+	return r
+}
+
+// parallel runs n dbtdbx processes with args at once and returns their
+// results when all have ended.
+func (w *world) parallel(n int, args ...string) []result {
+	w.t.Helper()
+	results := make([]result, n)
+	var wg sync.WaitGroup
+	for i := range results {
+		wg.Go(func() {
+			var err error
+			if results[i], err = w.tryRun(nil, args...); err != nil {
+				w.t.Errorf("running dbtdbx %v: %v", args, err)
+				results[i].code = -1
+			}
+		})
+	}
+	wg.Wait()
+	return results
+}
+
+// tryRun is run, safe to call from any goroutine: it returns an error
+// instead of failing the test when dbtdbx cannot be run.
+func (w *world) tryRun(extraEnv []string, args ...string) (result, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	c := exec.CommandContext(ctx, binary, w.args(args)...)
@@ -172,14 +203,14 @@ func (w *world) run(extraEnv []string, args ...string) result {
 	if ee, ok := err.(*exec.ExitError); ok {
 		r.code = ee.ExitCode()
 	} else if err != nil {
-		w.t.Fatalf("running dbtdbx %v: %v", args, err)
+		return r, err
 	}
 	// token and env print the token by design, exec the child's output.
 	if len(args) == 0 || args[0] != "token" && args[0] != "env" && args[0] != "exec" {
 		w.record(r.stdout)
 	}
 	w.record(r.stderr)
-	return r
+	return r, nil
 }
 
 // login runs `dbtdbx login` with the headless browser and requires success.
@@ -210,18 +241,39 @@ func (w *world) token(args ...string) string {
 	return tok
 }
 
-// stored reads the entry dbtdbx keeps in the Secret Service.
+// tokenFile is where dbtdbx keeps tokens when it uses a file.
+func (w *world) tokenFile() string {
+	return filepath.Join(w.env["XDG_CONFIG_HOME"], "dbtdbx", "tokens.json")
+}
+
+// store is the store dbtdbx keeps w's login in.
+func (w *world) store() token.Store {
+	if w.fileStore {
+		return &token.File{Path: w.tokenFile()}
+	}
+	return &token.Keyring{}
+}
+
+// stored reads the entry dbtdbx keeps.
 func (w *world) stored() *token.Entry {
 	w.t.Helper()
-	v, err := keyring.Get(token.KeyringService, w.key().String())
+	e, err := w.store().Load(w.key())
 	if err != nil {
 		w.t.Fatalf("reading the stored login: %v", err)
 	}
-	e, err := token.Decode([]byte(v))
-	if err != nil {
+	return e
+}
+
+// makeDue rewrites the stored login so that its access token, still valid
+// at the server, is due for a refresh: two minutes left of an hour.
+func (w *world) makeDue() {
+	w.t.Helper()
+	e := w.stored()
+	now := time.Now()
+	e.Obtained, e.Expiry = now.Add(-58*time.Minute), now.Add(2*time.Minute)
+	if err := w.store().Save(e); err != nil {
 		w.t.Fatal(err)
 	}
-	return e
 }
 
 // assertNoSecretsLeaked searches everything dbtdbx printed (but token's
@@ -237,7 +289,7 @@ func (w *world) assertNoSecretsLeaked() {
 	w.mu.Unlock()
 	var files []string
 	_ = filepath.Walk(w.home, func(path string, info os.FileInfo, err error) error {
-		if err == nil && info.Mode().IsRegular() && !strings.HasPrefix(path, w.shim) {
+		if err == nil && info.Mode().IsRegular() && !strings.HasPrefix(path, w.shim) && path != w.tokenFile() {
 			files = append(files, path)
 		}
 		return nil
@@ -270,6 +322,7 @@ type waitingLogin struct {
 	w       *world
 	cmd     *exec.Cmd
 	authURL string
+	matched string         // the line that made it ready
 	stdin   io.WriteCloser // where a user pastes the address the browser ends on
 	stderr  *bytes.Buffer
 	done    chan struct{}
@@ -279,6 +332,24 @@ type waitingLogin struct {
 // startLogin starts a login that opens no browser and returns once it has
 // printed the URL to open (so its listener is bound).
 func (w *world) startLogin(args ...string) *waitingLogin {
+	w.t.Helper()
+	l := w.spawnLogin(func(line string) bool {
+		return strings.HasPrefix(line, "http") && strings.Contains(line, "/oidc/v1/authorize")
+	}, args...)
+	l.authURL = l.matched
+	return l
+}
+
+// startLoginWaiting starts a login that opens no browser and returns once it
+// has printed a line containing marker.
+func (w *world) startLoginWaiting(marker string, args ...string) *waitingLogin {
+	w.t.Helper()
+	return w.spawnLogin(func(line string) bool { return strings.Contains(line, marker) }, args...)
+}
+
+// spawnLogin starts `dbtdbx login` with BROWSER=none and returns once a line
+// of its stderr (trimmed) satisfies ready.
+func (w *world) spawnLogin(ready func(line string) bool, args ...string) *waitingLogin {
 	w.t.Helper()
 	c := exec.Command(binary, w.args(append([]string{"login"}, args...))...)
 	c.Env = w.environ("BROWSER=none")
@@ -297,18 +368,21 @@ func (w *world) startLogin(args ...string) *waitingLogin {
 		w.t.Fatal(err)
 	}
 	l := &waitingLogin{w: w, cmd: c, stdin: stdin, stderr: &bytes.Buffer{}, done: make(chan struct{})}
-	urlc := make(chan string, 1)
+	matched := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(pipe)
 		sc.Buffer(make([]byte, 64*1024), 1<<20)
 		for sc.Scan() {
 			line := sc.Text()
 			l.stderr.WriteString(line + "\n")
-			if s := strings.TrimSpace(line); strings.HasPrefix(s, "http") && strings.Contains(s, "/oidc/v1/authorize") {
-				urlc <- s
+			if s := strings.TrimSpace(line); ready(s) {
+				select {
+				case matched <- s:
+				default:
+				}
 			}
 		}
-		close(urlc)
+		close(matched)
 		l.err = c.Wait()
 		w.record(out.String())
 		if out.Len() != 0 {
@@ -316,12 +390,12 @@ func (w *world) startLogin(args ...string) *waitingLogin {
 		}
 		close(l.done)
 	}()
-	u, ok := <-urlc
+	m, ok := <-matched
 	if !ok {
 		<-l.done
-		w.t.Fatalf("login ended without printing the URL: %v\n%s", l.err, l.stderr)
+		w.t.Fatalf("login ended before it was ready: %v\n%s", l.err, l.stderr)
 	}
-	l.authURL = u
+	l.matched = m
 	w.t.Cleanup(func() { _ = c.Process.Kill(); <-l.done })
 	return l
 }

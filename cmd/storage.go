@@ -1,0 +1,163 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/dbtdbx/dbtdbx/token"
+)
+
+// EnvStorage chooses the store like --storage.
+const EnvStorage = "DBTDBX_STORAGE"
+
+// settings are the choices dbtdbx remembers, in settings.json beside the
+// token file.
+type settings struct {
+	Version int `json:"version"`
+	// Storage is "file" once dbtdbx found no keyring on this machine.
+	Storage string    `json:"storage,omitempty"`
+	Since   time.Time `json:"since,omitzero"`
+	Reason  string    `json:"reason,omitempty"`
+}
+
+// store opens the token store that --storage (or DBTDBX_STORAGE) names:
+// keyring, file, none, or by default the OS keyring with a fall back to
+// the file on a machine that has none, remembered in settings.json.
+func (g *globals) store() (token.Store, error) {
+	if g.opened != nil {
+		return g.opened, nil
+	}
+	mode, from := g.storage, "--storage"
+	if mode == "" {
+		mode, from = g.getenv(EnvStorage), EnvStorage
+	}
+	var err error
+	switch mode {
+	case "keyring":
+		g.opened, err = g.keyring()
+		g.storeNote = "chosen with " + from
+	case "file":
+		g.opened, err = g.fileStore()
+		g.storeNote = "chosen with " + from
+	case "none":
+		g.opened = token.None{}
+		g.storeNote = "chosen with " + from
+	case "":
+		g.opened, err = g.defaultStore()
+	default:
+		return nil, usageError{fmt.Errorf("%s %q is not a storage mode: use keyring, file or none", from, mode)}
+	}
+	if err != nil {
+		g.opened = nil
+	}
+	return g.opened, err
+}
+
+func (g *globals) keyring() (*token.Keyring, error) {
+	timeout, err := token.KeyringTimeout(g.getenv)
+	if err != nil {
+		return nil, err
+	}
+	return &token.Keyring{Timeout: timeout}, nil
+}
+
+func (g *globals) fileStore() (*token.File, error) {
+	path, err := token.DefaultFilePath(g.getenv)
+	if err != nil {
+		return nil, err
+	}
+	return &token.File{Path: path, Warn: g.warnf}, nil
+}
+
+func (g *globals) warnf(msg string) { fmt.Fprintln(g.stderr, "dbtdbx: warning:", msg) }
+
+// defaultStore is the keyring, or the file when settings.json says this
+// machine has no keyring; the first time the keyring turns out not to exist,
+// it switches to the file, says so once and remembers it.
+func (g *globals) defaultStore() (token.Store, error) {
+	file, err := g.fileStore()
+	if err != nil {
+		return nil, err
+	}
+	path := settingsPath(file.Path)
+	if s, err := readSettings(path); err == nil && s.Storage == "file" {
+		g.storeNote = fmt.Sprintf("no keyring was found on %s (%s); remembered in %s: remove that file or pass --storage keyring to use a keyring again",
+			s.Since.Local().Format(time.DateOnly), s.Reason, path)
+		return file, nil
+	}
+	kr, err := g.keyring()
+	if err != nil {
+		return nil, err
+	}
+	g.storeNote = "the OS keyring (default)"
+	return &token.Fallback{Primary: kr, Secondary: file, OnFallback: func(cause error) {
+		s := settings{Version: 1, Storage: "file", Since: time.Now().UTC().Truncate(time.Second), Reason: "no Secret Service on the session bus"}
+		if errors.Is(cause, token.ErrNoKeyring) && g.getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+			s.Reason = "no D-Bus session bus"
+		}
+		remembered := "dbtdbx remembers this in " + path
+		if err := writeSettings(path, s); err != nil {
+			remembered = "could not remember this: " + err.Error()
+		}
+		g.storeNote = fmt.Sprintf("no keyring was found (%s); %s: remove that file or pass --storage keyring to use a keyring again", s.Reason, remembered)
+		g.warnf(fmt.Sprintf("no keyring on this machine (%s): keeping tokens in the file %s, readable only by you. %s; pass --storage keyring to insist on a keyring.",
+			s.Reason, file.Path, remembered))
+	}}, nil
+}
+
+func settingsPath(tokenFile string) string {
+	return filepath.Join(filepath.Dir(tokenFile), "settings.json")
+}
+
+func readSettings(path string) (settings, error) {
+	var s settings
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return s, err
+	}
+	err = json.Unmarshal(b, &s)
+	return s, err
+}
+
+// writeSettings writes s atomically, in a directory only the user can read.
+func writeSettings(path string, s settings) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".settings-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// lock takes the cross-process lock of key for purpose ("refresh",
+// "login"), waiting up to wait for the process that holds it.
+func (g *globals) lock(ctx context.Context, purpose string, key token.Key, wait time.Duration, what string) (release func(), err error) {
+	dir, err := token.DefaultLockDir(g.getenv)
+	if err != nil {
+		return nil, err
+	}
+	l, err := token.Acquire(ctx, token.LockPath(dir, purpose, key), wait, what)
+	if err != nil {
+		return nil, err
+	}
+	return l.Release, nil
+}

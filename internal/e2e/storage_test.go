@@ -1,0 +1,106 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dbtdbx/dbtdbx/internal/oauthtest"
+)
+
+// A machine with no D-Bus at all (a container, CI): login falls back to the
+// file, says so once, remembers it, and everything works end to end.
+func TestNoKeyringFallsBackToAFile(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, oauthtest.Options{})
+	delete(w.env, "DBUS_SESSION_BUS_ADDRESS")
+
+	r := w.run(nil, "login", "--storage", "keyring")
+	if r.code != 1 || !strings.Contains(r.stderr, "no keyring") || !strings.Contains(r.stderr, "--storage file") {
+		t.Fatalf("login --storage keyring without a keyring: exit %d\n%s", r.code, r.stderr)
+	}
+	if len(w.srv.TokenRequests()) != 0 {
+		t.Errorf("login went to the server although it had nowhere to keep tokens")
+	}
+
+	r = w.login()
+	w.fileStore = true
+	if !strings.Contains(r.stderr, "warning: no keyring") || !strings.Contains(r.stderr, w.tokenFile()) {
+		t.Errorf("login did not say that it keeps tokens in %s:\n%s", w.tokenFile(), r.stderr)
+	}
+	for path, want := range map[string]os.FileMode{w.tokenFile(): 0o600, filepath.Dir(w.tokenFile()): 0o700} {
+		if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != want {
+			t.Errorf("%s: %v, want mode %o", path, err, want)
+		}
+	}
+	tok := w.token()
+	if tok != w.stored().AccessToken || !w.srv.TokenAccepted(t, tok) {
+		t.Fatal("token from the file store is not the stored, accepted token")
+	}
+	r = w.run(nil, "status")
+	if r.code != 0 || !strings.Contains(r.stdout, "file "+w.tokenFile()) || !strings.Contains(r.stdout, "settings.json") || strings.Contains(r.stderr, "warning") {
+		t.Errorf("status after the fall back: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if fresh := w.token("--refresh"); fresh == tok || !w.srv.TokenAccepted(t, fresh) || w.stored().AccessToken != fresh {
+		t.Error("a forced refresh with the file store did not store an accepted token")
+	}
+	if r := w.run(nil, "logout"); r.code != 0 {
+		t.Fatalf("logout: %d %s", r.code, r.stderr)
+	}
+	if r := w.run(nil, "token"); r.code != 4 {
+		t.Errorf("token after logout exited %d, want 4", r.code)
+	}
+}
+
+func TestStorageModes(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, oauthtest.Options{})
+	if r := w.run(nil, "login", "--storage", "none"); r.code != 2 || !strings.Contains(r.stderr, "--storage none") {
+		t.Errorf("login --storage none: exit %d, %s", r.code, r.stderr)
+	}
+	if r := w.run([]string{"DBTDBX_STORAGE=vault"}, "token"); r.code != 2 || !strings.Contains(r.stderr, "DBTDBX_STORAGE") {
+		t.Errorf("DBTDBX_STORAGE=vault: exit %d, %s", r.code, r.stderr)
+	}
+
+	w.env["DBTDBX_STORAGE"] = "file"
+	w.fileStore = true
+	w.login()
+	if _, err := os.Stat(filepath.Join(filepath.Dir(w.tokenFile()), "settings.json")); !os.IsNotExist(err) {
+		t.Errorf("an explicit file store was remembered as a fall back: %v", err)
+	}
+	if r := w.run(nil, "status", "--storage", "keyring"); r.code != 4 {
+		t.Errorf("status in the keyring after a file login exited %d, want 4", r.code)
+	}
+
+	// A corrupt file is moved aside, reported, and means "not logged in".
+	if err := os.WriteFile(w.tokenFile(), []byte("{\"version\": 1, \"entries\": {trunc"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := w.run(nil, "token")
+	if r.code != 4 || r.stdout != "" || !strings.Contains(r.stderr, "moved it to") || !strings.Contains(r.stderr, "dbtdbx login") {
+		t.Errorf("token with a corrupt file: exit %d, stdout %q\n%s", r.code, r.stdout, r.stderr)
+	}
+	aside, _ := filepath.Glob(w.tokenFile() + ".corrupt-*")
+	if len(aside) != 1 {
+		t.Errorf("corrupt file moved aside to %v, want one file", aside)
+	}
+	if r := w.run(nil, "token"); r.code != 4 || strings.Contains(r.stderr, "moved") {
+		t.Errorf("token after the corrupt file was moved: exit %d\n%s", r.code, r.stderr)
+	}
+
+	// A file others can read is refused, not used.
+	w.login()
+	if err := os.Chmod(w.tokenFile(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := w.run(nil, "token"); r.code != 1 || !strings.Contains(r.stderr, "chmod 600") || r.stdout != "" {
+		t.Errorf("token with a world-readable file: exit %d, stdout %q\n%s", r.code, r.stdout, r.stderr)
+	}
+	if err := os.Chmod(w.tokenFile(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if tok := w.token(); !w.srv.TokenAccepted(t, tok) {
+		t.Error("token after chmod 600 is not accepted")
+	}
+}
