@@ -80,9 +80,15 @@ func (g *globals) warnf(msg string) { fmt.Fprintln(g.stderr, "dbtdbx: warning:",
 // machine has no keyring; the first time the keyring turns out not to exist,
 // it switches to the file, says so once and remembers it.
 func (g *globals) defaultStore() (token.Store, error) {
-	file, err := g.fileStore()
+	kr, err := g.keyring()
 	if err != nil {
 		return nil, err
+	}
+	g.storeNote = "the OS keyring (default)"
+	file, err := g.fileStore()
+	if err != nil {
+		// Nowhere to fall back to: the keyring or nothing.
+		return kr, nil
 	}
 	path := settingsPath(file.Path)
 	if s, err := readSettings(path); err == nil && s.Storage == "file" {
@@ -90,11 +96,6 @@ func (g *globals) defaultStore() (token.Store, error) {
 			s.Since.Local().Format(time.DateOnly), s.Reason, path)
 		return file, nil
 	}
-	kr, err := g.keyring()
-	if err != nil {
-		return nil, err
-	}
-	g.storeNote = "the OS keyring (default)"
 	return &token.Fallback{Primary: kr, Secondary: file, OnFallback: func(cause error) {
 		s := settings{Version: 1, Storage: "file", Since: time.Now().UTC().Truncate(time.Second), Reason: "no Secret Service on the session bus"}
 		if errors.Is(cause, token.ErrNoKeyring) && g.getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
