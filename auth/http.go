@@ -15,14 +15,15 @@ import (
 )
 
 // NewHTTPClient returns the client dbtdbx uses for every OAuth request: each
-// request is bounded by timeout, proxies come from HTTPS_PROXY/NO_PROXY, and
-// when log is not nil every exchange is logged with its secrets redacted.
+// request, retries included, is bounded by timeout; a 429 or 5xx answer is
+// retried a few times with backoff; proxies come from HTTPS_PROXY/NO_PROXY;
+// and when log is not nil every exchange is logged with its secrets redacted.
 func NewHTTPClient(timeout time.Duration, log *slog.Logger) *http.Client {
 	var rt http.RoundTripper = http.DefaultTransport
 	if log != nil {
 		rt = &debugTransport{base: rt, log: log}
 	}
-	return &http.Client{Timeout: timeout, Transport: rt}
+	return &http.Client{Timeout: timeout, Transport: &retryTransport{base: rt}}
 }
 
 // sensitive names the parameters and JSON fields whose values are secrets.

@@ -56,5 +56,7 @@ func tokenError(what, tokenURL string, err error) error {
 	if errors.As(err, &uerr) {
 		return fmt.Errorf("could not %s: %w", what, networkError(host, uerr))
 	}
-	return fmt.Errorf("could not %s: %v", what, err)
+	// What is left are answers that are not a token: not JSON, or JSON
+	// without an access token (a proxy's login page, a wrong URL).
+	return fmt.Errorf("could not %s: the token endpoint %s did not answer with a usable token (%v); check the host and any proxy in between", what, tokenURL, err)
 }
