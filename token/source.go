@@ -167,6 +167,13 @@ func (s *Source) refresh(ctx context.Context, e *Entry, force bool) (*Entry, err
 	tok, err := c.Refresh(ctx, e.RefreshToken)
 	if err != nil {
 		if errors.Is(err, auth.ErrRefreshRejected) {
+			// The server says the refresh token is dead: forget it, so
+			// status tells the truth without asking the server again.
+			dead := *e
+			dead.RefreshToken = ""
+			if serr := s.Store.Save(&dead); serr != nil {
+				s.debug("could not forget the rejected refresh token", "error", serr)
+			}
 			return nil, fmt.Errorf("%w: %v", ErrLoginRequired, err)
 		}
 		if !force && left > Floor && s.Warn != nil {

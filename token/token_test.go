@@ -182,7 +182,10 @@ func TestSourceFailedRefreshKeepsRefreshToken(t *testing.T) {
 			if !c.warned && err == nil {
 				t.Errorf("want an error, got token %v", got)
 			}
-			if st.e == nil || st.e.RefreshToken != "rt-old" || st.saves != 0 {
+			switch {
+			case c.loginRequired && (st.e == nil || st.e.RefreshToken != "" || st.e.AccessToken != "at-old"):
+				t.Errorf("a rejected refresh token was not forgotten, or more was: %+v", st.e)
+			case !c.loginRequired && (st.e == nil || st.e.RefreshToken != "rt-old" || st.saves != 0):
 				t.Errorf("stored entry changed after a failed refresh: %+v", st.e)
 			}
 		})
