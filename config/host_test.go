@@ -45,6 +45,7 @@ func TestNormalizeHost(t *testing.T) {
 		{"https://host.com:abc", "not a URL"},
 		{"https://ho st.com", "not a URL"},
 		{"https://-bad-.com", "invalid host name"},
+		{"dbc-x.cloud.databricks.com..", "invalid host name"},
 	}
 	for _, c := range bad {
 		got, err := NormalizeHost(c.in)
