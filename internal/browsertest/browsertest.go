@@ -14,6 +14,7 @@ package browsertest
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -21,6 +22,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
+
+	"github.com/gofrs/flock"
 )
 
 // timeoutSeconds bounds one Chromium run; a run that takes longer is
@@ -60,12 +64,13 @@ func Chromium(t T) string {
 }
 
 // shim is the script written by ShimDir. Its arguments, in order: the
-// directory, mkdir, timeout, and the Chromium command line without the
-// URL, all quoted for the shell.
+// directory, mkdir, flock, timeout, and the Chromium command line without
+// the URL, all quoted for the shell.
 const shim = `#!/bin/sh
 # Written by browsertest.ShimDir: loads "$1" in headless Chromium and writes
 # the page it ends on to dom-<n>.html, Chromium's messages to
-# chromium-<n>.log. It prints nothing itself.
+# chromium-<n>.log. It prints nothing itself. While Chromium runs, it holds
+# a shared lock on .running, so the test can wait for every run to end.
 exec </dev/null >/dev/null 2>&1
 dir=%s
 n=1
@@ -77,7 +82,7 @@ run=$dir/run-$n
 # Keep Chromium off the session bus, which may be a test's.
 unset DBUS_SESSION_BUS_ADDRESS
 XDG_CONFIG_HOME=$run/config XDG_CACHE_HOME=$run/cache \
-	exec %s -k 5 %s %s --user-data-dir="$run/profile" --dump-dom "$1" \
+	exec %s -s "$dir/.running" %s -k 5 %s %s --user-data-dir="$run/profile" --dump-dom "$1" \
 	>"$dir/dom-$n.html" 2>"$dir/chromium-$n.log"
 `
 
@@ -96,14 +101,18 @@ func ShimDir(t T) string {
 	t.Helper()
 	chromium := Chromium(t)
 	mkdir := lookPath(t, "mkdir")
+	flockCmd := lookPath(t, "flock")
 	timeout := lookPath(t, "timeout")
 	dir := t.TempDir()
+	// Cleanups run last-in first-out: this one, before the directory is
+	// removed, waits for the Chromium runs still writing into it.
+	t.Cleanup(func() { waitForRuns(t, filepath.Join(dir, ".running")) })
 
 	quoted := make([]string, len(flags))
 	for i, f := range flags {
 		quoted[i] = shellQuote(f)
 	}
-	script := fmt.Sprintf(shim, shellQuote(dir), shellQuote(mkdir), shellQuote(timeout),
+	script := fmt.Sprintf(shim, shellQuote(dir), shellQuote(mkdir), shellQuote(flockCmd), shellQuote(timeout),
 		timeoutSeconds, shellQuote(chromium)+" "+strings.Join(quoted, " "))
 	for _, name := range []string{"xdg-open", "x-www-browser", "www-browser"} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(script), 0o755); err != nil {
@@ -111,6 +120,20 @@ func ShimDir(t T) string {
 		}
 	}
 	return dir
+}
+
+// waitForRuns takes the exclusive lock on running, which every shim run
+// holds shared while Chromium runs, so it returns once all runs have ended
+// (or after a minute and a half, past every run's own time limit).
+func waitForRuns(t T, running string) {
+	l := flock.New(running)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	if ok, err := l.TryLockContext(ctx, 10*time.Millisecond); !ok {
+		t.Logf("browsertest: Chromium runs still going at cleanup: %v", err)
+		return
+	}
+	_ = l.Unlock()
 }
 
 // Open loads url in headless Chromium, as a ShimDir script does, and

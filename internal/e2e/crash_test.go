@@ -1,0 +1,96 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/dbtdbx/dbtdbx/token"
+)
+
+// Killing dbtdbx at any moment of a refresh leaves a store that reads back
+// a complete login, the old one or a newer one, never a broken one. The
+// token endpoint here is a stand-in that accepts every refresh token: the
+// test is about what a killed process leaves in the store, and the real
+// server cannot be told to answer at the instant a kill lands.
+func TestKilledRefreshLeavesACompleteLogin(t *testing.T) {
+	t.Parallel()
+	for _, storage := range []string{"keyring", "file"} {
+		t.Run(storage, func(t *testing.T) {
+			t.Parallel()
+			requireKeyring(t)
+			var issued atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.ParseForm() != nil || r.PostForm.Get("grant_type") != "refresh_token" || !strings.HasPrefix(r.PostForm.Get("refresh_token"), "rt-") {
+					http.Error(w, `{"error":"invalid_grant"}`, http.StatusBadRequest)
+					return
+				}
+				n := issued.Add(1)
+				w.Header().Set("Content-Type", "application/json")
+				fmt.Fprintf(w, `{"access_token":"at-%d","refresh_token":"rt-%d","token_type":"Bearer","expires_in":3600,"scope":"all-apis offline_access"}`, n, n)
+			}))
+			t.Cleanup(srv.Close)
+
+			home := t.TempDir()
+			env := []string{
+				"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"), "XDG_CACHE_HOME=" + filepath.Join(home, ".cache"),
+				"TMPDIR=" + os.TempDir(), "DBUS_SESSION_BUS_ADDRESS=" + os.Getenv("DBUS_SESSION_BUS_ADDRESS"),
+				"DBTDBX_STORAGE=" + storage, "PATH=" + os.Getenv("PATH"), "GORACE=atexit_sleep_ms=0",
+			}
+			key := token.Key{Host: srv.URL, ClientID: "crash-" + storage + "-" + filepath.Base(home)}
+			var store token.Store = &token.Keyring{}
+			if storage == "file" {
+				store = &token.File{Path: filepath.Join(home, ".config", "dbtdbx", "tokens.json")}
+			}
+			t.Cleanup(func() { _ = store.Delete(key) })
+			now := time.Now()
+			if err := store.Save(&token.Entry{Host: key.Host, ClientID: key.ClientID, Scopes: []string{"all-apis", "offline_access"},
+				AccessToken: "at-0", RefreshToken: "rt-0", Obtained: now, Expiry: now.Add(time.Hour), TokenURL: srv.URL + "/oidc/v1/token"}); err != nil {
+				t.Fatal(err)
+			}
+
+			killed := 0
+			for i := range 40 {
+				c := exec.Command(binary, "token", "--refresh", "--host", key.Host, "--client-id", key.ClientID)
+				c.Env = env
+				if err := c.Start(); err != nil {
+					t.Fatal(err)
+				}
+				// Kill points spread over the whole run, from start-up to the write.
+				kill := time.AfterFunc(time.Duration(i)*time.Millisecond, func() { _ = c.Process.Kill() })
+				err := c.Wait()
+				kill.Stop()
+				if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == -1 {
+					killed++
+				}
+				e, err := store.Load(key)
+				if err != nil {
+					t.Fatalf("after a kill at %dms: the store does not read back: %v", i, err)
+				}
+				if !strings.HasPrefix(e.AccessToken, "at-") || !strings.HasPrefix(e.RefreshToken, "rt-") || e.TokenURL == "" {
+					t.Fatalf("after a kill at %dms: an incomplete login is stored", i)
+				}
+			}
+			t.Logf("%d of 40 runs killed; %d refreshes reached the server", killed, issued.Load())
+			if killed == 0 {
+				t.Error("no run was killed before it ended: the kill points missed the refresh")
+			}
+			r := exec.Command(binary, "token", "--refresh", "--host", key.Host, "--client-id", key.ClientID)
+			r.Env = env
+			out, err := r.Output()
+			if err != nil || !strings.HasPrefix(string(out), "at-") {
+				t.Fatalf("token --refresh after the kills: %q, %v", out, err)
+			}
+			if leftovers, _ := filepath.Glob(filepath.Join(home, ".config", "dbtdbx", "*.tmp-*")); len(leftovers) > 0 {
+				t.Errorf("temporary files left behind: %v", leftovers)
+			}
+		})
+	}
+}
