@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -114,20 +112,15 @@ func TestDbtProjectNeedsNoFlags(t *testing.T) {
 
 	// exec hands the project's workspace and token to the child.
 	self, _ := os.Executable()
-	c := exec.Command(binary, w.args([]string{"exec", "--", self})...)
-	c.Env = w.environ("E2E_CHILD=report", "DATABRICKS_TOKEN=stale-ambient-token")
-	c.Dir = w.dir
-	var out, errb bytes.Buffer
-	c.Stdout, c.Stderr = &out, &errb
-	if err := c.Run(); err != nil {
-		t.Fatalf("exec: %v\n%s", err, errb.String())
+	r = w.run([]string{"E2E_CHILD=report", "DATABRICKS_TOKEN=stale-ambient-token"}, "exec", "--", self)
+	if r.code != 0 {
+		t.Fatalf("exec: exit %d\n%s", r.code, r.stderr)
 	}
-	w.record(errb.String())
 	var seen struct {
 		Env map[string]string `json:"env"`
 		Me  int               `json:"me"`
 	}
-	decodeJSON(t, out.String(), &seen)
+	decodeJSON(t, r.stdout, &seen)
 	if seen.Env["DATABRICKS_HOST"] != w.host || seen.Env["DATABRICKS_TOKEN"] != tok || seen.Me != 200 {
 		t.Errorf("exec child saw host %q, the stored token %v, server answer %d", seen.Env["DATABRICKS_HOST"], seen.Env["DATABRICKS_TOKEN"] == tok, seen.Me)
 	}
