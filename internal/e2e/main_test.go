@@ -327,7 +327,7 @@ type waitingLogin struct {
 	authURL string
 	matched string         // the line that made it ready
 	stdin   io.WriteCloser // where a user pastes the address the browser ends on
-	stderr  *bytes.Buffer
+	stderr  *syncBuffer
 	done    chan struct{}
 	err     error
 }
@@ -336,7 +336,7 @@ type waitingLogin struct {
 // printed the URL to open (so its listener is bound).
 func (w *world) startLogin(args ...string) *waitingLogin {
 	w.t.Helper()
-	l := w.spawnLogin(func(line string) bool {
+	l := w.spawnLogin([]string{"BROWSER=none"}, func(line string) bool {
 		return strings.HasPrefix(line, "http") && strings.Contains(line, "/oidc/v1/authorize")
 	}, args...)
 	l.authURL = l.matched
@@ -347,15 +347,15 @@ func (w *world) startLogin(args ...string) *waitingLogin {
 // has printed a line containing marker.
 func (w *world) startLoginWaiting(marker string, args ...string) *waitingLogin {
 	w.t.Helper()
-	return w.spawnLogin(func(line string) bool { return strings.Contains(line, marker) }, args...)
+	return w.spawnLogin([]string{"BROWSER=none"}, func(line string) bool { return strings.Contains(line, marker) }, args...)
 }
 
-// spawnLogin starts `dbtdbx login` with BROWSER=none and returns once a line
-// of its stderr (trimmed) satisfies ready.
-func (w *world) spawnLogin(ready func(line string) bool, args ...string) *waitingLogin {
+// spawnLogin starts `dbtdbx login` with extraEnv and returns once a line of
+// its stderr (trimmed) satisfies ready.
+func (w *world) spawnLogin(extraEnv []string, ready func(line string) bool, args ...string) *waitingLogin {
 	w.t.Helper()
 	c := exec.Command(binary, w.args(append([]string{"login"}, args...))...)
-	c.Env = w.environ("BROWSER=none")
+	c.Env = w.environ(extraEnv...)
 	c.Dir = w.dir
 	pipe, err := c.StderrPipe()
 	if err != nil {
@@ -370,14 +370,14 @@ func (w *world) spawnLogin(ready func(line string) bool, args ...string) *waitin
 	if err := c.Start(); err != nil {
 		w.t.Fatal(err)
 	}
-	l := &waitingLogin{w: w, cmd: c, stdin: stdin, stderr: &bytes.Buffer{}, done: make(chan struct{})}
+	l := &waitingLogin{w: w, cmd: c, stdin: stdin, stderr: &syncBuffer{}, done: make(chan struct{})}
 	matched := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(pipe)
 		sc.Buffer(make([]byte, 64*1024), 1<<20)
 		for sc.Scan() {
 			line := sc.Text()
-			l.stderr.WriteString(line + "\n")
+			_, _ = l.stderr.Write([]byte(line + "\n"))
 			if s := strings.TrimSpace(line); ready(s) {
 				select {
 				case matched <- s:
@@ -401,6 +401,24 @@ func (w *world) spawnLogin(ready func(line string) bool, args ...string) *waitin
 	l.matched = m
 	w.t.Cleanup(func() { _ = c.Process.Kill(); <-l.done })
 	return l
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and other readers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // wait waits for the login to end and returns its exit code and stderr.

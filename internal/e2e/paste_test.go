@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -32,5 +34,37 @@ func TestLoginTakesThePastedRedirect(t *testing.T) {
 	}
 	if tok := w.token(); !w.srv.TokenAccepted(t, tok) || w.srv.TokenRequests()["authorization_code"] != 1 {
 		t.Errorf("after the pasted login: token accepted %v, requests %v", w.srv.TokenAccepted(t, tok), w.srv.TokenRequests())
+	}
+}
+
+// When no browser can be opened (an SSH session, a container), login says
+// so and takes the pasted address, without --no-browser.
+func TestLoginWithoutABrowserTakesThePastedRedirect(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, oauthtest.Options{})
+	broken := t.TempDir()
+	for _, name := range []string{"xdg-open", "x-www-browser", "www-browser"} {
+		writeFile(t, filepath.Join(broken, name), "#!/bin/sh\necho 'no display' >&2\nexit 3\n")
+		if err := os.Chmod(filepath.Join(broken, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.env["PATH"] = broken + string(os.PathListSeparator) + os.Getenv("PATH")
+	l := w.spawnLogin(nil, func(line string) bool { return strings.Contains(line, "paste here") }, "--timeout", "1m")
+	authURL := ""
+	for _, line := range strings.Split(l.stderr.String(), "\n") {
+		if strings.HasPrefix(line, "Opening ") {
+			authURL = strings.TrimSuffix(strings.TrimPrefix(line, "Opening "), " in your browser.")
+		}
+	}
+	if !strings.Contains(l.stderr.String(), "Could not open a browser") || authURL == "" {
+		t.Fatalf("login without a browser did not say so:\n%s", l.stderr)
+	}
+	final := oauthtest.Authorize(t, authURL, w.redirect())
+	if _, err := io.WriteString(l.stdin, final.String()+"\n"); err != nil {
+		t.Fatal(err)
+	}
+	if code, stderr := l.wait(); code != 0 || !strings.Contains(stderr, "Logged in to "+w.host) {
+		t.Fatalf("login after pasting: exit %d\n%s", code, stderr)
 	}
 }
