@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/dbtdbx/dbtdbx/config"
 )
 
@@ -52,16 +54,76 @@ func TestHelpDocumentsExitCodesAndExamples(t *testing.T) {
 			t.Errorf("--help lacks %q", want)
 		}
 	}
-	for _, c := range []string{"login", "token", "status", "logout", "version"} {
-		if _, stdout, _ := runCLI(t, nil, c, "--help"); !strings.Contains(stdout, "Examples:") {
-			t.Errorf("%s --help has no example", c)
+	// Every command, including those added later and the subcommands of
+	// completion, shows an example in its --help.
+	var walk func(c *cobra.Command)
+	seen := 0
+	walk = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			if sub.Hidden {
+				continue
+			}
+			seen++
+			args := append(strings.Fields(sub.CommandPath())[1:], "--help")
+			code, stdout, stderr := runCLI(t, nil, args...)
+			if code != 0 || !strings.Contains(stdout, "Examples:") {
+				t.Errorf("dbtdbx %s: exit %d, no example in %q (stderr %q)", strings.Join(args, " "), code, stdout, stderr)
+			}
+			walk(sub)
 		}
+	}
+	walk(newRoot(&globals{}))
+	if seen < 12 {
+		t.Errorf("walked %d commands; the walk misses some", seen)
 	}
 }
 
 func TestVersion(t *testing.T) {
 	if code, stdout, _ := runCLI(t, nil, "version"); code != 0 || stdout != "dbtdbx dev\n" {
 		t.Errorf("version: %d %q", code, stdout)
+	}
+	defer func(v string) { Version = v }(Version)
+	Version = "1.2.3"
+	for _, args := range [][]string{{"version"}, {"--version"}, {"-v"}} {
+		if code, stdout, stderr := runCLI(t, nil, args...); code != 0 || stdout != "dbtdbx 1.2.3\n" || stderr != "" {
+			t.Errorf("dbtdbx %v: exit %d, stdout %q, stderr %q; want dbtdbx 1.2.3", args, code, stdout, stderr)
+		}
+	}
+}
+
+func TestCompletion(t *testing.T) {
+	for shell, want := range map[string]string{
+		"bash":       "__start_dbtdbx",
+		"zsh":        "#compdef dbtdbx",
+		"fish":       "complete -c dbtdbx",
+		"powershell": "Register-ArgumentCompleter",
+	} {
+		code, stdout, stderr := runCLI(t, nil, "completion", shell)
+		if code != 0 || !strings.Contains(stdout, want) || stderr != "" {
+			t.Errorf("completion %s: exit %d, stderr %q, script without %q", shell, code, stderr, want)
+		}
+	}
+	for _, args := range [][]string{{"completion"}, {"completion", "tcsh"}} {
+		if code, stdout, stderr := runCLI(t, nil, args...); code != ExitUsage || stdout != "" || !strings.Contains(stderr, "powershell") {
+			t.Errorf("dbtdbx %v: exit %d, stdout %q, stderr %q; want a usage error naming the shells", args, code, stdout, stderr)
+		}
+	}
+	// What the shell scripts ask dbtdbx at each <TAB>.
+	cases := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"__complete", ""}, []string{"login\t", "token\t", "completion\t", "version\t"}},
+		{[]string{"__complete", "token", "--storage", ""}, []string{"keyring", "file", "none"}},
+		{[]string{"__complete", "completion", ""}, []string{"bash", "zsh", "fish", "powershell"}},
+	}
+	for _, c := range cases {
+		code, stdout, _ := runCLI(t, nil, c.args...)
+		for _, w := range c.want {
+			if code != 0 || !strings.Contains(stdout, w) {
+				t.Errorf("dbtdbx %q: exit %d, %q lacks %q", c.args, code, stdout, w)
+			}
+		}
 	}
 }
 

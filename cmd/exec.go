@@ -39,16 +39,23 @@ func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) 
 
 type execOptions struct {
 	*globals
+	noService bool
 }
 
 func newExec(g *globals) *cobra.Command {
 	o := &execOptions{globals: g}
 	c := &cobra.Command{
 		Use:   "exec [flags] [--] command [args...]",
-		Short: "Run a command with DATABRICKS_HOST and a fresh DATABRICKS_TOKEN",
+		Short: "Run a command with DATABRICKS_HOST, a fresh DATABRICKS_TOKEN and a token service",
 		Long: `Run a command with DATABRICKS_HOST and DATABRICKS_TOKEN set, the token with at
-least 50 minutes left (or 90% of its lifetime when that is shorter). Inherited
-DATABRICKS_* credentials are removed so the command sees one way to
+least 50 minutes left (or 90% of its lifetime when that is shorter), and with a
+token service for as long as the command runs (see dbtdbx serve):
+DATABRICKS_METADATA_SERVICE_URL and DATABRICKS_AUTH_TYPE=metadata-service make
+tools built on the Databricks SDKs ask it for a fresh token whenever theirs nears
+its expiry, so long runs outlive the hour; tools that read DATABRICKS_TOKEN once
+get the fresh token. --no-token-service leaves the service out.
+
+Inherited DATABRICKS_* credentials are removed so the command sees one way to
 authenticate. stdin, stdout, stderr and signals pass through; the token is never
 put on a command line.
 
@@ -66,6 +73,7 @@ executed; 127 when it is not found.`,
 		RunE: func(c *cobra.Command, args []string) error { return o.run(c.Context(), args) },
 	}
 	c.Flags().SetInterspersed(false)
+	c.Flags().BoolVar(&o.noService, "no-token-service", false, "set only DATABRICKS_HOST and DATABRICKS_TOKEN, without a token service")
 	return c
 }
 
@@ -78,7 +86,18 @@ func (o *execOptions) run(ctx context.Context, args []string) error {
 	if err != nil {
 		return beforeChild(err)
 	}
-	env := childEnv(os.Environ(), map[string]string{"DATABRICKS_HOST": t.Host, "DATABRICKS_TOKEN": e.AccessToken})
+	set := map[string]string{"DATABRICKS_HOST": t.Host, "DATABRICKS_TOKEN": e.AccessToken}
+	if !o.noService {
+		// The service lives as long as the child: it stops when run returns.
+		svc, err := o.startTokenService(t, "127.0.0.1:0", token.DefaultMinTTL)
+		if err != nil {
+			return beforeChild(err)
+		}
+		defer stopTokenService(svc)
+		set["DATABRICKS_AUTH_TYPE"] = authTypeMetadataService
+		set["DATABRICKS_METADATA_SERVICE_URL"] = svc.URL
+	}
+	env := childEnv(os.Environ(), set)
 
 	// The child's PATH is this process's PATH.
 	path, err := exec.LookPath(args[0])
@@ -150,7 +169,7 @@ func childEnv(environ []string, set map[string]string) []string {
 			out = append(out, kv)
 		}
 	}
-	for _, k := range []string{"DATABRICKS_HOST", "DATABRICKS_TOKEN"} {
+	for _, k := range []string{"DATABRICKS_HOST", "DATABRICKS_TOKEN", "DATABRICKS_AUTH_TYPE", "DATABRICKS_METADATA_SERVICE_URL"} {
 		if v, ok := set[k]; ok {
 			out = append(out, k+"="+v)
 		}

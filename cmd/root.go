@@ -159,6 +159,7 @@ func loginHint(t *config.Target) string {
 func Execute() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	stampVersion()
 	env, err := config.OSEnv()
 	if err != nil {
 		return report(os.Stderr, err)
@@ -210,6 +211,7 @@ something needs one, refreshing it before it expires.
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate(versionTemplate)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.flags.Host, "host", "", "workspace URL, e.g. https://adb-1234.5.azuredatabricks.net (env DATABRICKS_HOST)")
@@ -225,7 +227,8 @@ something needs one, refreshing it before it expires.
 	pf.StringVar(&g.storage, "storage", "", "where tokens are kept: keyring, file or none (env DBTDBX_STORAGE; default: the OS keyring, or a file where there is none)")
 	pf.DurationVar(&g.lockWait, "lock-timeout", token.DefaultLockWait, "how long to wait for another dbtdbx refreshing the same login")
 
-	root.AddCommand(newLogin(g), newToken(g), newStatus(g), newLogout(g), newEnv(g), newExec(g), newVersion(g))
+	root.AddCommand(newLogin(g), newToken(g), newStatus(g), newLogout(g), newEnv(g), newExec(g), newServe(g), newVersion(g))
+	registerCompletions(g, root)
 	return root
 }
 

@@ -14,4 +14,11 @@ if [ -n "$unformatted" ]; then
   exit 1
 fi
 go vet ./...
+scripts/crossbuild.sh
+scripts/vulncheck.sh
 scripts/with-keyring.sh go test -race -count=1 -timeout 30m "$@" ./...
+# Every fuzz test for a bounded time (FUZZTIME, default 10s each), unless the
+# call narrowed the run with go test flags.
+if [ $# -eq 0 ]; then
+  scripts/fuzz.sh
+fi

@@ -90,10 +90,14 @@ func TestExecHandsAFreshTokenToTheChild(t *testing.T) {
 	if seen.Env["DATABRICKS_HOST"] != w.host {
 		t.Errorf("child DATABRICKS_HOST = %q, want %q", seen.Env["DATABRICKS_HOST"], w.host)
 	}
-	for _, k := range []string{"DATABRICKS_CLIENT_SECRET", "DATABRICKS_AUTH_TYPE", "DATABRICKS_METADATA_SERVICE_URL", "DATABRICKS_CONFIG_PROFILE", "DATABRICKS_CLIENT_ID"} {
+	for _, k := range []string{"DATABRICKS_CLIENT_SECRET", "DATABRICKS_CONFIG_PROFILE", "DATABRICKS_CLIENT_ID"} {
 		if v, ok := seen.Env[k]; ok {
 			t.Errorf("inherited %s=%q reached the child", k, v)
 		}
+	}
+	// exec points these at its own token service (see serve_test.go).
+	if seen.Env["DATABRICKS_AUTH_TYPE"] != "metadata-service" || seen.Env["DATABRICKS_METADATA_SERVICE_URL"] == "http://127.0.0.1:1/x" {
+		t.Errorf("the child got DATABRICKS_AUTH_TYPE=%q and the inherited metadata service URL", seen.Env["DATABRICKS_AUTH_TYPE"])
 	}
 	if strings.Join(seen.Args, " ") != "run --select m" || seen.Stdin != "piped input" {
 		t.Errorf("child args %q, stdin %q", seen.Args, seen.Stdin)
