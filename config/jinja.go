@@ -11,6 +11,7 @@ import (
 	jinjaconfig "github.com/nikolalohinski/gonja/v2/config"
 	"github.com/nikolalohinski/gonja/v2/exec"
 	"github.com/nikolalohinski/gonja/v2/loaders"
+	"github.com/nikolalohinski/gonja/v2/parser"
 )
 
 // EnvToken is the variable dbtdbx hands tokens out in. It is never an input:
@@ -90,10 +91,24 @@ func (r *renderer) environment() *exec.Environment {
 		Context:           ctx,
 		Filters:           dbtFilters(),
 		Tests:             builtins.Tests,
-		ControlStructures: builtins.ControlStructures,
+		ControlStructures: profileStatements(),
 		Methods:           builtins.Methods,
 	}
 }
+
+// profileStatements are the statements a profile may use: {% if %} and
+// {% set %}, which dbt profiles do use. Loops and macros are left out: with
+// them a profile could recurse until the stack overflows or loop until the
+// memory runs out, which no recover() catches.
+var profileStatements = sync.OnceValue(func() *exec.ControlStructureSet {
+	keep := map[string]parser.ControlStructureParser{}
+	for _, name := range []string{"if", "set"} {
+		if p, ok := builtins.ControlStructures.Get(name); ok {
+			keep[name] = p
+		}
+	}
+	return exec.NewControlStructureSet(keep)
+})
 
 func mustGlobal(name string) any {
 	v, _ := builtins.GlobalFunctions.Get(name)

@@ -50,11 +50,31 @@ func (m *yamlMap) set(key string, v *yaml.Node, line int) {
 // get returns the value of key, with aliases followed; nil when absent.
 func (m *yamlMap) get(key string) *yaml.Node { return m.value[key] }
 
-// readYAML reads and parses path.
+// maxYAMLSize bounds what readYAML reads: real profiles.yml and
+// dbt_project.yml files are a few kilobytes.
+const maxYAMLSize = 4 << 20
+
+// readYAML reads and parses path, which must be a regular file (not a FIFO
+// that would block, nor a device) of at most maxYAMLSize bytes.
 func readYAML(path string) (*yamlFile, error) {
-	data, err := os.ReadFile(path)
+	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %s: %w", path, err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("cannot read %s: it is not a regular file (%s)", path, st.Mode().Type())
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", path, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxYAMLSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", path, err)
+	}
+	if len(data) > maxYAMLSize {
+		return nil, fmt.Errorf("%s is larger than %d MiB: that is not a dbt configuration file", path, maxYAMLSize>>20)
 	}
 	return parseYAML(path, data)
 }
