@@ -136,3 +136,22 @@ func TestWaitingPlainWhenNotATerminal(t *testing.T) {
 		t.Errorf("waiting display on a non-terminal: %q", got)
 	}
 }
+
+// A command that fails because the user stopped it exits 130, whatever the
+// failure looked like (here a discovery request cut short).
+func TestInterruptedExitsWith130(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errb bytes.Buffer
+	dir := t.TempDir()
+	e := config.Env{LookupEnv: func(k string) (string, bool) {
+		if k == "XDG_CONFIG_HOME" || k == "XDG_CACHE_HOME" {
+			return dir, true
+		}
+		return "", false
+	}, Dir: dir, Home: dir}
+	code := run(ctx, []string{"login", "--host", "http://127.0.0.1:9", "--storage", "file", "--no-browser"}, strings.NewReader(""), &out, &errb, e)
+	if code != ExitInterrupted || !strings.Contains(errb.String(), "interrupted") {
+		t.Errorf("login after Ctrl-C: exit %d, stderr %q; want 130 saying it was interrupted", code, errb.String())
+	}
+}

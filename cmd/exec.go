@@ -117,6 +117,8 @@ func (o *execOptions) run(ctx context.Context, args []string) error {
 	if err := cmd.Start(); err != nil {
 		return startError(args[0], err)
 	}
+	childRunning.Store(true)
+	defer childRunning.Store(false)
 	go func() {
 		for sig := range sigs {
 			if shouldForward(sig, o.stdin) {

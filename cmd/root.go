@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -155,10 +156,27 @@ func loginHint(t *config.Target) string {
 	return s
 }
 
-// Execute runs dbtdbx with os.Args and returns the exit code.
+// Execute runs dbtdbx with os.Args and returns the exit code. The first
+// Ctrl-C (or SIGTERM) cancels the command, which stops cleanly; a second one
+// ends dbtdbx at once with ExitInterrupted, for a step that cannot be
+// cancelled (a keyring that does not answer), unless exec is running a
+// command, which gets the signals itself.
 func Execute() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		<-sigs
+		cancel()
+		for range sigs {
+			if !childRunning.Load() {
+				fmt.Fprintln(os.Stderr, "dbtdbx: interrupted")
+				os.Exit(ExitInterrupted)
+			}
+		}
+	}()
 	stampVersion()
 	env, err := config.OSEnv()
 	if err != nil {
@@ -189,11 +207,20 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err == nil {
 		return ExitOK
 	}
-	if !ran {
+	var child exitCode
+	var stopped interrupted
+	switch {
+	case !ran:
 		err = usageError{err}
+	case ctx.Err() != nil && !errors.As(err, &child) && !errors.As(err, &stopped):
+		// Whatever failed, it failed because the user stopped it.
+		err = interrupted{fmt.Sprintf("stopped before it finished (%v)", err)}
 	}
 	return report(stderr, err)
 }
+
+// childRunning is set while exec's command runs: signals are then for it.
+var childRunning atomic.Bool
 
 func newRoot(g *globals) *cobra.Command {
 	root := &cobra.Command{
