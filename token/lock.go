@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/user"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -27,15 +29,31 @@ type Lock struct {
 	holder string
 }
 
-// DefaultLockDir is where lock files live: dbtdbx/locks under the user's
-// cache directory (XDG_CACHE_HOME when set), so locks are per user.
+// DefaultLockDir is where lock files live: dbtdbx/locks in the user's
+// cache directory. The keyring is one per user whatever the environment
+// says, so the locks that guard it are too: the home directory comes from
+// the user database, not from HOME or XDG_CACHE_HOME, which differ between a
+// Flatpak IDE, `sudo -E` and a terminal of the same user. getenv is asked
+// only when the user database has no home for this user.
 func DefaultLockDir(getenv func(string) string) (string, error) {
-	base := getenv("XDG_CACHE_HOME")
-	if base == "" || !filepath.IsAbs(base) {
-		var err error
-		if base, err = os.UserCacheDir(); err != nil {
-			return "", fmt.Errorf("cannot find a directory for lock files: %w", err)
-		}
+	home := ""
+	if u, err := user.Current(); err == nil {
+		home = u.HomeDir
+	}
+	if home == "" {
+		home = getenv("HOME")
+	}
+	var base string
+	switch runtime.GOOS {
+	case "windows":
+		base = getenv("LocalAppData")
+	case "darwin":
+		base = filepath.Join(home, "Library", "Caches")
+	default:
+		base = filepath.Join(home, ".cache")
+	}
+	if home == "" && base == "" || !filepath.IsAbs(base) {
+		return "", errors.New("cannot find a directory for lock files: this user has no home directory")
 	}
 	return filepath.Join(base, "dbtdbx", "locks"), nil
 }

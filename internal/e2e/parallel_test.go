@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/dbtdbx/dbtdbx/internal/browsertest"
@@ -81,5 +83,35 @@ func TestSecondLoginWaitsForTheFirst(t *testing.T) {
 	}
 	if n := w.srv.TokenRequests()["authorization_code"]; n != 1 {
 		t.Errorf("%d code exchanges, want 1", n)
+	}
+}
+
+// The keyring is one per user, so processes whose environments differ (a
+// Flatpak IDE's XDG_CACHE_HOME beside a terminal's) still take turns.
+func TestRefreshLockIgnoresTheEnvironment(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, oauthtest.Options{})
+	w.login()
+	codes := make(chan result, 20)
+	var wg sync.WaitGroup
+	for i := range 20 {
+		cache := fmt.Sprintf("XDG_CACHE_HOME=%s/cache-%d", w.home, i%2)
+		wg.Go(func() {
+			r, err := w.tryRun([]string{cache}, "token", "--refresh")
+			if err != nil {
+				t.Errorf("running dbtdbx: %v", err)
+			}
+			codes <- r
+		})
+	}
+	wg.Wait()
+	close(codes)
+	for r := range codes {
+		if r.code != 0 {
+			t.Errorf("a token --refresh exited %d: %s", r.code, r.stderr)
+		}
+	}
+	if tok := w.token(); !w.srv.TokenAccepted(t, tok) || w.srv.TokenRequests()["refresh_token"] != 20 {
+		t.Errorf("after 20 refreshes from two environments: accepted %v, refreshes %v", w.srv.TokenAccepted(t, tok), w.srv.TokenRequests())
 	}
 }
