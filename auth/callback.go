@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"unicode"
 )
 
 // callback serves the redirect path of the loopback listener. Only a request
@@ -136,7 +137,18 @@ type ServerError struct {
 
 func (e *ServerError) Error() string {
 	if e.Description == "" {
-		return "the server answered " + e.Code
+		return "the server answered " + printable(e.Code)
 	}
-	return fmt.Sprintf("the server answered %s: %s", e.Code, e.Description)
+	return fmt.Sprintf("the server answered %s: %s", printable(e.Code), printable(e.Description))
+}
+
+// printable drops control characters (terminal escapes, line breaks) from
+// text that came from the network, before it reaches a terminal.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, s)
 }

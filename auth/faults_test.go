@@ -140,3 +140,10 @@ func TestBackoff(t *testing.T) {
 		}
 	}
 }
+
+func TestServerErrorsReachTheTerminalWithoutControlCharacters(t *testing.T) {
+	err := &ServerError{Code: "access_denied\x1b[31m", Description: "RED\r\nINJECTED\x07"}
+	if got := err.Error(); strings.ContainsAny(got, "\x1b\r\n\x07") || !strings.Contains(got, "REDINJECTED") {
+		t.Errorf("Error() = %q", got)
+	}
+}

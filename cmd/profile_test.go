@@ -56,3 +56,12 @@ func TestEntraServicePrincipalIsNotSupportedYet(t *testing.T) {
 		}
 	}
 }
+
+func TestTokenWithControlCharactersIsRefused(t *testing.T) {
+	outputs := "      type: databricks\n      host: adb-1.2.azuredatabricks.net\n      http_path: /x\n      token: \"abc\\r\\nX-Injected: 1\"\n"
+	for _, args := range [][]string{{"token"}, {"token", "-o", "header"}, {"env"}} {
+		if code, stdout, stderr := runInProject(t, outputs, args...); code != 1 || stdout != "" || !strings.Contains(stderr, "control characters") {
+			t.Errorf("%v with a token holding a line break: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
+		}
+	}
+}

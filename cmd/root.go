@@ -60,6 +60,9 @@ func (g *globals) getenv(name string) string { return g.env.Get(name) }
 func (g *globals) accessToken(ctx context.Context, t *config.Target, force bool, minTTL, lasting time.Duration) (*token.Entry, error) {
 	switch t.Auth {
 	case config.AuthPAT:
+		if !bearerToken(t.Token) {
+			return nil, fmt.Errorf("the token of %s in %s has spaces or control characters, which no bearer token has: check the profile's token", targetName(t), t.ProfilesFile)
+		}
 		return &token.Entry{Host: t.Host, AccessToken: t.Token, TokenType: "Bearer"}, nil
 	case config.AuthAzureServicePrincipal:
 		return nil, azureUnsupported(t)
@@ -88,7 +91,22 @@ func (g *globals) accessToken(ctx context.Context, t *config.Target, force bool,
 	if errors.Is(err, token.ErrLoginRequired) {
 		return nil, withHint(err, loginHint(t))
 	}
+	if err == nil && !bearerToken(e.AccessToken) {
+		return nil, fmt.Errorf("the token endpoint of %s issued an access token with spaces or control characters; refusing to hand it out", t.Host)
+	}
 	return e, err
+}
+
+// bearerToken reports whether tok can be printed on a line of its own and
+// sent in an Authorization header as it is: visible ASCII only (RFC 6750's
+// token68 and more), so no caller gets a second line or header from it.
+func bearerToken(tok string) bool {
+	for i := 0; i < len(tok); i++ {
+		if tok[i] < 0x21 || tok[i] > 0x7e {
+			return false
+		}
+	}
+	return tok != ""
 }
 
 func azureUnsupported(t *config.Target) error {
@@ -198,7 +216,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
 		ran = true
 		g.command = c.Name()
-		if d := g.getenv("DBTDBX_DEBUG"); g.debug || d == "1" || d == "true" {
+		for name, d := range map[string]time.Duration{"--http-timeout": g.httpTimeout, "--lock-timeout": g.lockWait} {
+			if d <= 0 {
+				return usageError{fmt.Errorf("%s must be positive, got %s", name, d)}
+			}
+		}
+		if d := strings.ToLower(g.getenv("DBTDBX_DEBUG")); g.debug || d == "1" || d == "true" || d == "yes" || d == "on" {
 			g.log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		}
 		return nil

@@ -223,6 +223,8 @@ func printStatus(w io.Writer, t *config.Target, r *statusReport) {
 	}
 	if r.RefreshToken {
 		state += "; refreshed automatically"
+	} else if left > 0 {
+		state += "; no refresh token: log in again before then"
 	}
 	line("Login", state, "")
 	line("Granted", strings.Join(r.Granted, " "), "")

@@ -44,6 +44,9 @@ func (o *tokenOptions) run(ctx context.Context) error {
 	if err := outputFormat(o.output, "text", "json", "header"); err != nil {
 		return err
 	}
+	if o.minTTL <= 0 {
+		return usageError{fmt.Errorf("--min-ttl must be positive, got %s", o.minTTL)}
+	}
 	t, err := o.target()
 	if err != nil {
 		return err

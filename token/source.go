@@ -156,8 +156,11 @@ func (s *Source) lock(ctx context.Context) (release func(), err error) {
 func (s *Source) refresh(ctx context.Context, e *Entry, force bool) (*Entry, error) {
 	left := e.Expiry.Sub(s.now())
 	if e.RefreshToken == "" {
-		if !force && left > Floor {
+		switch {
+		case !force && left > Floor:
 			return e, nil
+		case force:
+			return nil, fmt.Errorf("%w: no refresh token is stored (the server issued none, or rejected it)", ErrLoginRequired)
 		}
 		return nil, fmt.Errorf("%w: the access token is expiring and no refresh token is stored", ErrLoginRequired)
 	}
