@@ -152,6 +152,30 @@ func (o *loginOptions) run(ctx context.Context) error {
 	return nil
 }
 
+// maxPasted is the longest line taken as a pasted address; the address the
+// browser ends on is a few hundred bytes.
+const maxPasted = 16 << 10
+
+// readPasted sends each line of stdin to the login. A line too long to be
+// the address is skipped with a message, and reading goes on.
+func (o *loginOptions) readPasted() {
+	r := bufio.NewReaderSize(o.stdin, maxPasted)
+	for {
+		line, err := r.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			for errors.Is(err, bufio.ErrBufferFull) {
+				_, err = r.ReadSlice('\n')
+			}
+			fmt.Fprintln(o.stderr, "dbtdbx: that line is too long to be the address the browser ended on; paste the address again")
+		} else if len(line) > 0 {
+			o.pasted <- string(line)
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
 // loginLock takes the login lock of key, waiting up to --timeout for a
 // login already in progress.
 func (o *loginOptions) loginLock(ctx context.Context, key token.Key) (release func(), waited bool, err error) {
@@ -191,12 +215,6 @@ func (o *loginOptions) openBrowser(authURL, redirect string) {
 func (o *loginOptions) acceptPaste(redirect string) {
 	o.pasteOnce.Do(func() {
 		fmt.Fprintf(o.stderr, "If the browser runs on another machine, paste here the address it ends on (it starts with %s).\n", redirect)
-		go func() {
-			sc := bufio.NewScanner(o.stdin)
-			sc.Buffer(make([]byte, 4096), 64*1024)
-			for sc.Scan() {
-				o.pasted <- sc.Text()
-			}
-		}()
+		go o.readPasted()
 	})
 }

@@ -68,3 +68,16 @@ func TestLoginWithoutABrowserTakesThePastedRedirect(t *testing.T) {
 		t.Fatalf("login after pasting: exit %d\n%s", code, stderr)
 	}
 }
+
+func TestLoginSkipsAnOverlongPastedLine(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, oauthtest.Options{})
+	l := w.startLogin("--no-browser")
+	final := oauthtest.Authorize(t, l.authURL, w.redirect())
+	if _, err := io.WriteString(l.stdin, strings.Repeat("x", 70000)+"\n"+final.String()+"\n"); err != nil {
+		t.Fatal(err)
+	}
+	if code, stderr := l.wait(); code != 0 || !strings.Contains(stderr, "too long") || !strings.Contains(stderr, "Logged in") {
+		t.Fatalf("login after an overlong line: exit %d\n%s", code, stderr)
+	}
+}
