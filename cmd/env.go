@@ -46,7 +46,7 @@ func (o *envOptions) run(ctx context.Context) error {
 	if err := outputFormat(o.output, "shell", "json"); err != nil {
 		return err
 	}
-	if err := outputFormat(o.shell, "sh", "bash", "zsh", "fish", "powershell", "pwsh"); err != nil {
+	if err := oneOf("--shell", o.shell, "sh", "bash", "zsh", "fish", "powershell", "pwsh"); err != nil {
 		return err
 	}
 	t, err := o.target()

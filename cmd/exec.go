@@ -65,7 +65,7 @@ executed; 127 when it is not found.`,
 		Example: `  dbtdbx exec -- dbt run --select my_model
   dbtdbx exec -t prod -- dbt build`,
 		Args: func(c *cobra.Command, args []string) error {
-			if len(args) == 0 {
+			if len(args) == 0 || strings.TrimSpace(args[0]) == "" {
 				return usageError{errors.New("exec needs a command to run, e.g. dbtdbx exec -- dbt run")}
 			}
 			return nil

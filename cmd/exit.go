@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/dbtdbx/dbtdbx/auth"
 	"github.com/dbtdbx/dbtdbx/token"
 )
 
@@ -70,11 +71,15 @@ func report(w io.Writer, err error) int {
 	}
 	fmt.Fprintf(w, "dbtdbx: %v\n", err)
 	var he hintError
+	var se *auth.ServerError
 	switch {
 	case errors.As(err, &he) && he.hint != "":
 		fmt.Fprintf(w, "  %s\n", he.hint)
 	case errors.Is(err, token.ErrKeyring):
 		fmt.Fprintf(w, "  To keep tokens in a file instead, pass --storage file (or set %s=file).\n", EnvStorage)
+	case errors.As(err, &se) && se.Code == "invalid_client":
+		fmt.Fprintln(w, "  The server refused the client id or its secret: check --client-id (or the profile's client_id) and the secret,")
+		fmt.Fprintln(w, "  DBTDBX_CLIENT_SECRET for an app connection with a secret, DATABRICKS_CLIENT_SECRET or the profile's client_secret for a service principal.")
 	}
 	if code == ExitUsage {
 		fmt.Fprintln(w, "  Run 'dbtdbx --help' for usage.")

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -292,12 +293,18 @@ func noArgs(c *cobra.Command, args []string) error {
 
 // outputFormat checks an -o value against the allowed ones.
 func outputFormat(v string, allowed ...string) error {
-	for _, a := range allowed {
-		if v == a {
-			return nil
-		}
+	if slices.Contains(allowed, v) {
+		return nil
 	}
 	return usageError{fmt.Errorf("unknown output format %q (use one of %v)", v, allowed)}
+}
+
+// oneOf checks the value of flag against the allowed ones.
+func oneOf(flag, v string, allowed ...string) error {
+	if slices.Contains(allowed, v) {
+		return nil
+	}
+	return usageError{fmt.Errorf("%s %q is not one of %v", flag, v, allowed)}
 }
 
 type lockedWriter struct {

@@ -70,7 +70,7 @@ func (o *serveOptions) run(ctx context.Context) error {
 	if err := outputFormat(o.output, "shell", "json"); err != nil {
 		return err
 	}
-	if err := outputFormat(o.shell, "sh", "bash", "zsh", "fish", "powershell", "pwsh"); err != nil {
+	if err := oneOf("--shell", o.shell, "sh", "bash", "zsh", "fish", "powershell", "pwsh"); err != nil {
 		return err
 	}
 	if err := checkListen(o.listen); err != nil {

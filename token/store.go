@@ -46,7 +46,7 @@ func KeyringTimeout(getenv func(string) string) (time.Duration, error) {
 	if n, err := strconv.ParseFloat(v, 64); err == nil && n > 0 {
 		return time.Duration(n * float64(time.Second)), nil
 	}
-	return 0, fmt.Errorf("%s=%q is not a duration: use for example 10s", EnvKeyringTimeout, v)
+	return 0, fmt.Errorf("%s=%q is not a positive duration: use for example 10s", EnvKeyringTimeout, v)
 }
 
 // Keyring is the Store backed by the OS keyring (Secret Service on Linux,

@@ -22,7 +22,7 @@ func TestConfidentialClient(t *testing.T) {
 	w.useClient(oauthtest.Client{Secret: secret, RedirectURIs: []string{w.redirect()}})
 
 	r := w.run(nil, "login")
-	if r.code != 1 || !strings.Contains(r.stderr, "invalid_client") {
+	if r.code != 1 || !strings.Contains(r.stderr, "invalid_client") || !strings.Contains(r.stderr, "DBTDBX_CLIENT_SECRET") {
 		t.Fatalf("login of a confidential app without %s: exit %d\n%s", "DBTDBX_CLIENT_SECRET", r.code, r.stderr)
 	}
 	w.env["DBTDBX_CLIENT_SECRET"] = secret
