@@ -3,6 +3,8 @@ package cmd
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -34,6 +36,11 @@ func newLogout(g *globals) *cobra.Command {
 				fmt.Fprintf(g.stderr, "Logged out of %s (client %s): removed the tokens from the %s.\n", t.Host, t.ClientID, store.Where())
 			} else {
 				fmt.Fprintf(g.stderr, "No login was stored for %s (client %s); nothing to remove.\n", t.Host, t.ClientID)
+			}
+			if f, ok := store.(*token.File); ok {
+				if aside, _ := filepath.Glob(f.Path + ".corrupt-*"); len(aside) > 0 {
+					fmt.Fprintf(g.stderr, "Token files moved aside as unreadable may still hold tokens; delete them if you do not need them: %s\n", strings.Join(aside, " "))
+				}
 			}
 			return nil
 		},

@@ -103,4 +103,7 @@ func TestStorageModes(t *testing.T) {
 	if tok := w.token(); !w.srv.TokenAccepted(t, tok) {
 		t.Error("token after chmod 600 is not accepted")
 	}
+	if r := w.run(nil, "logout"); r.code != 0 || !strings.Contains(r.stderr, "moved aside") || !strings.Contains(r.stderr, aside[0]) {
+		t.Errorf("logout does not point at the moved-aside file that may hold tokens: exit %d\n%s", r.code, r.stderr)
+	}
 }
