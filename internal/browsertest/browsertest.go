@@ -103,7 +103,7 @@ func ShimDir(t T) string {
 	mkdir := lookPath(t, "mkdir")
 	flockCmd := lookPath(t, "flock")
 	timeout := lookPath(t, "timeout")
-	dir := t.TempDir()
+	dir := shortTempDir(t)
 	// Cleanups run last-in first-out: this one, before the directory is
 	// removed, waits for the Chromium runs still writing into it.
 	t.Cleanup(func() { waitForRuns(t, filepath.Join(dir, ".running")) })
@@ -119,6 +119,19 @@ func ShimDir(t T) string {
 			t.Fatalf("browsertest: %v", err)
 		}
 	}
+	return dir
+}
+
+// shortTempDir is a new directory, removed when the test ends, with a short
+// path: Chromium puts a Unix socket in its profile directory, and a socket
+// path may not be longer than about 100 bytes, which t.TempDir's paths (they
+// hold the test's name) can exceed.
+func shortTempDir(t T) string {
+	dir, err := os.MkdirTemp("", "bt")
+	if err != nil {
+		t.Fatalf("browsertest: %v", err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
 	return dir
 }
 
@@ -145,7 +158,7 @@ func Open(t T, url string) (string, error) {
 	t.Helper()
 	chromium := Chromium(t)
 	timeout := lookPath(t, "timeout")
-	dir := t.TempDir()
+	dir := shortTempDir(t)
 
 	args := append([]string{"-k", "5", timeoutSeconds, chromium}, flags...)
 	args = append(args, "--user-data-dir="+filepath.Join(dir, "profile"), "--dump-dom", url)
