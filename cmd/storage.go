@@ -84,7 +84,7 @@ func (g *globals) defaultStore() (token.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	g.storeNote = "the OS keyring (default)"
+	g.storeNote = ""
 	file, err := g.fileStore()
 	if err != nil {
 		// Nowhere to fall back to: the keyring or nothing.
