@@ -61,8 +61,14 @@ func (o *envOptions) run(ctx context.Context) error {
 	if o.output == "json" {
 		return json.NewEncoder(o.stdout).Encode(map[string]string{vars[0][0]: vars[0][1], vars[1][0]: vars[1][1]})
 	}
+	_, err = fmt.Fprint(o.stdout, exportVars(o.shell, vars))
+	return err
+}
+
+// exportVars is shell code that sets vars, in the syntax of shell.
+func exportVars(shell string, vars [][2]string) string {
 	var b strings.Builder
-	switch o.shell {
+	switch shell {
 	case "fish":
 		for _, v := range vars {
 			fmt.Fprintf(&b, "set -gx %s '%s';\n", v[0], strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v[1]))
@@ -72,10 +78,13 @@ func (o *envOptions) run(ctx context.Context) error {
 			fmt.Fprintf(&b, "$env:%s = '%s'\n", v[0], strings.ReplaceAll(v[1], "'", "''"))
 		}
 	default:
-		fmt.Fprintf(&b, "export %s=%s %s=%s\n", vars[0][0], shQuote(vars[0][1]), vars[1][0], shQuote(vars[1][1]))
+		b.WriteString("export")
+		for _, v := range vars {
+			fmt.Fprintf(&b, " %s=%s", v[0], shQuote(v[1]))
+		}
+		b.WriteString("\n")
 	}
-	_, err = fmt.Fprint(o.stdout, b.String())
-	return err
+	return b.String()
 }
 
 // shQuote quotes s for POSIX shells.

@@ -159,25 +159,3 @@ func checkListen(addr string) error {
 	}
 	return nil
 }
-
-// exportVars is shell code that sets vars, in the syntax of shell.
-func exportVars(shell string, vars [][2]string) string {
-	var b strings.Builder
-	switch shell {
-	case "fish":
-		for _, v := range vars {
-			fmt.Fprintf(&b, "set -gx %s '%s';\n", v[0], strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v[1]))
-		}
-	case "powershell", "pwsh":
-		for _, v := range vars {
-			fmt.Fprintf(&b, "$env:%s = '%s'\n", v[0], strings.ReplaceAll(v[1], "'", "''"))
-		}
-	default:
-		b.WriteString("export")
-		for _, v := range vars {
-			fmt.Fprintf(&b, " %s=%s", v[0], shQuote(v[1]))
-		}
-		b.WriteString("\n")
-	}
-	return b.String()
-}
