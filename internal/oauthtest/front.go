@@ -2,6 +2,7 @@ package oauthtest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -53,6 +54,11 @@ func (s *Server) proxy(path string, modify func(*http.Response) error) http.Hand
 	return &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(target)
+			// A client that goes away (a killed dbtdbx) must not cancel
+			// hydra's half of the request: hydra's in-memory database
+			// does not recover from a transaction cancelled midway, and a
+			// real workspace does not care either.
+			r.Out = r.Out.WithContext(context.WithoutCancel(r.Out.Context()))
 			if path != "" {
 				r.Out.URL.Path, r.Out.URL.RawPath = path, ""
 			}

@@ -129,24 +129,36 @@ func launchHydra(t T, bin, dir string, attempt int, cfg hydraConfig) (*hydraProc
 		publicURL: fmt.Sprintf("http://127.0.0.1:%d", publicPort),
 		adminURL:  fmt.Sprintf("http://127.0.0.1:%d", adminPort),
 	}
-	if err := waitReady(t.Context(), exited, h.publicURL, h.adminURL); err != nil {
+	if err := waitReady(t.Context(), readyTimeout, exited, h.publicURL+"/health/ready", h.adminURL+"/health/ready"); err != nil {
 		if errors.Is(err, errExited) {
 			err = fmt.Errorf("%w (%v; log: %s)", err, waitErr, logPath)
 			t.Logf("oauthtest: attempt %d: %v", attempt, err)
 		}
 		return nil, err
 	}
+	// The first discovery request makes hydra create its signing keys. On a
+	// loaded machine that can fail, and keep failing for that process; make
+	// it happen here, where a failed launch is tried again.
+	if err := waitReady(t.Context(), keysTimeout, exited, h.publicURL+"/.well-known/openid-configuration"); err != nil {
+		_ = cmd.Process.Kill()
+		err = fmt.Errorf("%w: its signing keys were not ready (%v; log: %s)", errExited, err, logPath)
+		t.Logf("oauthtest: attempt %d: %v", attempt, err)
+		return nil, err
+	}
 	return h, nil
 }
 
-// waitReady polls GET /health/ready of every base URL until all answer
-// 200, hydra exits, or readyTimeout passes.
-func waitReady(ctx context.Context, exited <-chan struct{}, baseURLs ...string) error {
-	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+// keysTimeout bounds the wait for hydra's signing keys after it is ready.
+const keysTimeout = 10 * time.Second
+
+// waitReady polls GET of every URL until all answer 200, hydra exits, or
+// timeout passes.
+func waitReady(ctx context.Context, timeout time.Duration, exited <-chan struct{}, urls ...string) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	client := &http.Client{Timeout: time.Second}
-	ready := func(base string) bool {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/health/ready", nil)
+	ready := func(u string) bool {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 		if err != nil {
 			return false
 		}
@@ -159,13 +171,13 @@ func waitReady(ctx context.Context, exited <-chan struct{}, baseURLs ...string) 
 	}
 	tick := time.NewTicker(readyPoll)
 	defer tick.Stop()
-	for _, base := range baseURLs {
-		for !ready(base) {
+	for _, u := range urls {
+		for !ready(u) {
 			select {
 			case <-exited:
 				return errExited
 			case <-ctx.Done():
-				return fmt.Errorf("hydra not ready at %s after %v", base, readyTimeout)
+				return fmt.Errorf("hydra not ready at %s after %v", u, timeout)
 			case <-tick.C:
 			}
 		}
