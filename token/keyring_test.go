@@ -14,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/zalando/go-keyring"
+
+	"github.com/dbtdbx/dbtdbx/internal/realpart"
 )
 
 // memKeyring is a KeyringBackend in memory.
@@ -536,7 +538,7 @@ func TestKeyringMaxValueDefaultsAndBounds(t *testing.T) {
 // The real Secret Service, through the real go-keyring: 4 KB tokens whole,
 // and in parts under Windows' limit.
 func TestKeyringLargeTokensInTheSecretService(t *testing.T) {
-	requireKeyring(t)
+	realpart.RequireKeyring(t)
 	for _, c := range []struct {
 		name     string
 		maxValue int

@@ -87,25 +87,3 @@ func childEnv(drop []string, extra ...string) []string {
 	env = append(env, strings.TrimSpace("GORACE=atexit_sleep_ms=0 "+os.Getenv("GORACE")))
 	return append(env, extra...)
 }
-
-// requireKeyring fails (in CI) or skips the test when no Secret Service is
-// on the session bus.
-func requireKeyring(t *testing.T) {
-	t.Helper()
-	err := keyring.Set("dbtdbx-probe", "probe", "x")
-	if err == nil {
-		_ = keyring.Delete("dbtdbx-probe", "probe")
-		return
-	}
-	needed(t, fmt.Sprintf("no usable Secret Service (%v): run the tests through scripts/with-keyring.sh", err))
-}
-
-// needed fails the test in CI, where every real part must be present, and
-// skips it elsewhere.
-func needed(t *testing.T, msg string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-}

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/dbtdbx/dbtdbx/internal/realpart"
 )
 
 func TestKeyringUnavailableClassifiesErrors(t *testing.T) {
@@ -156,7 +158,7 @@ func privateBus(t *testing.T, services map[string]string) string {
 	t.Helper()
 	daemon, err := exec.LookPath("dbus-daemon")
 	if err != nil {
-		needed(t, "dbus-daemon is not installed (apt-get install dbus-daemon): "+err.Error())
+		realpart.Missing(t, "dbus-daemon is not installed (apt-get install dbus-daemon): %v", err)
 	}
 	dir := t.TempDir()
 	svc := ""
@@ -211,7 +213,7 @@ func TestLockedKeyringIsNotMissing(t *testing.T) {
 	t.Parallel()
 	for _, tool := range []string{"gnome-keyring-daemon", "dbus-send"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			needed(t, tool+" is not installed (apt-get install gnome-keyring dbus-bin): "+err.Error())
+			realpart.Missing(t, "%s is not installed (apt-get install gnome-keyring dbus-bin): %v", tool, err)
 		}
 	}
 	// The bus starts gnome-keyring, unlocked with a throwaway password, when

@@ -25,6 +25,8 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+
+	"github.com/dbtdbx/dbtdbx/internal/realpart"
 )
 
 // timeoutSeconds bounds one Chromium run; a run that takes longer is
@@ -58,7 +60,7 @@ func Chromium(t T) string {
 	}
 	path, err := exec.LookPath("chromium")
 	if err != nil {
-		unavailable(t, "chromium is not available: %v", err)
+		realpart.Missing(t, "chromium is not available: %v", err)
 	}
 	return path
 }
@@ -211,14 +213,4 @@ func tail(b []byte, n int) []byte {
 		b = b[len(b)-n:]
 	}
 	return b
-}
-
-// unavailable skips the test because a part it needs is missing, or fails
-// it when running in CI (CI=true), where every part must be present.
-func unavailable(t T, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf(format+" (CI=true: a missing part is a failure)", args...)
-	}
-	t.Skipf(format, args...)
 }

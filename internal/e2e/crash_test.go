@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dbtdbx/dbtdbx/internal/oauthtest"
+	"github.com/dbtdbx/dbtdbx/internal/realpart"
 	"github.com/dbtdbx/dbtdbx/token"
 )
 
@@ -27,7 +28,7 @@ func TestKilledRefreshLeavesACompleteLogin(t *testing.T) {
 	for _, storage := range []string{"keyring", "file"} {
 		t.Run(storage, func(t *testing.T) {
 			t.Parallel()
-			requireKeyring(t)
+			realpart.RequireKeyring(t)
 			var issued atomic.Int64
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if r.ParseForm() != nil || r.PostForm.Get("grant_type") != "refresh_token" || !strings.HasPrefix(r.PostForm.Get("refresh_token"), "rt-") {

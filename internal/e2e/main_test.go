@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,6 +24,7 @@ import (
 
 	"github.com/dbtdbx/dbtdbx/internal/browsertest"
 	"github.com/dbtdbx/dbtdbx/internal/oauthtest"
+	"github.com/dbtdbx/dbtdbx/internal/realpart"
 	"github.com/dbtdbx/dbtdbx/token"
 )
 
@@ -52,22 +52,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// requireKeyring fails (in CI) or skips the test when no Secret Service is
-// on the session bus.
-func requireKeyring(t *testing.T) {
-	t.Helper()
-	err := keyring.Set("dbtdbx-probe", "probe", "x")
-	if err == nil {
-		_ = keyring.Delete("dbtdbx-probe", "probe")
-		return
-	}
-	msg := fmt.Sprintf("no usable Secret Service (%v): run the tests through scripts/test.sh", err)
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-}
-
 // world is one user's machine: a home directory, a browser and a workspace.
 type world struct {
 	t      *testing.T
@@ -90,10 +74,10 @@ type world struct {
 
 func newWorld(t *testing.T, opts oauthtest.Options) *world {
 	t.Helper()
-	requireKeyring(t)
+	realpart.RequireKeyring(t)
 	w := &world{t: t, srv: oauthtest.Start(t, opts), home: t.TempDir(), shim: browsertest.ShimDir(t)}
 	w.host = w.srv.URL
-	w.port = freePort(t)
+	w.port = oauthtest.FreePort(t)
 	w.dir = w.home
 	w.flags = []string{"--redirect-url", w.redirect()}
 	w.client = w.srv.CreateClient(t, oauthtest.Client{RedirectURIs: []string{w.redirect()}})
@@ -307,16 +291,6 @@ func (w *world) assertNoSecretsLeaked() {
 			}
 		}
 	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // waitingLogin is a `dbtdbx login` started with BROWSER=none, waiting for

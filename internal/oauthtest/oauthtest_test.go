@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -53,7 +52,7 @@ func TestDiscovery(t *testing.T) {
 
 func TestAuthorizationCodeFlow(t *testing.T) {
 	srv := oauthtest.Start(t, oauthtest.Options{})
-	redirectURI := fmt.Sprintf("http://127.0.0.1:%d/callback", freePort(t))
+	redirectURI := fmt.Sprintf("http://127.0.0.1:%d/callback", oauthtest.FreePort(t))
 	const id = "dbtdbx-test"
 	if got := srv.CreateClient(t, oauthtest.Client{ID: id, RedirectURIs: []string{redirectURI}}); got != id {
 		t.Fatalf("CreateClient = %q, want %q", got, id)
@@ -144,7 +143,7 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 
 func TestConsentDenied(t *testing.T) {
 	srv := oauthtest.Start(t, oauthtest.Options{})
-	redirectURI := fmt.Sprintf("http://127.0.0.1:%d/callback", freePort(t))
+	redirectURI := fmt.Sprintf("http://127.0.0.1:%d/callback", oauthtest.FreePort(t))
 	id := srv.CreateClient(t, oauthtest.Client{RedirectURIs: []string{redirectURI}})
 	if id == "" {
 		t.Fatal("CreateClient returned no client_id")
@@ -271,15 +270,4 @@ func mustCode(t *testing.T, q url.Values, state string) string {
 		t.Fatalf("no code in redirect: %v", q)
 	}
 	return code
-}
-
-// freePort returns a port for a redirect URI; nothing listens on it.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }

@@ -1,0 +1,39 @@
+// Package realpart holds the one rule of tests that need a real part (the
+// OAuth server, the Secret Service, Chromium, D-Bus tools): when the part is
+// missing, the test fails in CI (CI=true), where every part must be present,
+// and is skipped elsewhere.
+package realpart
+
+import (
+	"os"
+
+	"github.com/zalando/go-keyring"
+)
+
+// T is the part of testing.TB that Missing needs.
+type T interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Skipf(format string, args ...any)
+}
+
+// Missing reports a part the test needs and does not have: a failure when
+// CI is "true", else a skip.
+func Missing(t T, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf(format+" (CI=true: a missing part is a failure)", args...)
+	}
+	t.Skipf(format, args...)
+}
+
+// RequireKeyring checks that a Secret Service answers on the session bus
+// (scripts/with-keyring.sh provides one), by writing and removing an entry.
+func RequireKeyring(t T) {
+	t.Helper()
+	if err := keyring.Set("dbtdbx-probe", "probe", "x"); err != nil {
+		Missing(t, "no usable Secret Service (%v): run the tests through scripts/with-keyring.sh or scripts/test.sh", err)
+		return
+	}
+	_ = keyring.Delete("dbtdbx-probe", "probe")
+}
