@@ -5,13 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 
-	"github.com/nikolalohinski/gonja/v2/builtins"
-	jinjaconfig "github.com/nikolalohinski/gonja/v2/config"
-	"github.com/nikolalohinski/gonja/v2/exec"
-	"github.com/nikolalohinski/gonja/v2/loaders"
-	"github.com/nikolalohinski/gonja/v2/parser"
+	"github.com/ardanlabs/jinja"
 )
 
 // EnvToken is the variable dbtdbx hands tokens out in. It is never an input:
@@ -24,6 +19,11 @@ func hasJinja(s string) bool {
 	return strings.Contains(s, "{{") || strings.Contains(s, "{%") || strings.Contains(s, "{#")
 }
 
+// maxJinjaSize bounds a value that holds Jinja. Real ones are a line; the
+// bound keeps the engine's recursion (one Go frame or more per nesting
+// level or operator) far from the stack limit, which no recover() catches.
+const maxJinjaSize = 64 << 10
+
 // renderer renders profile values the way dbt renders profiles.yml: Jinja
 // with dbt's env_var() and var() and its as_* filters. One renderer serves
 // one Resolve; it is not safe for concurrent use.
@@ -35,6 +35,8 @@ type renderer struct {
 	// failure is the first error env_var() or var() raised during the last
 	// render, phrased for the user and free of any value.
 	failure error
+	// globals is what the profile's Jinja sees on top of the engine's own.
+	globals map[string]jinja.Value
 }
 
 // render renders one value. Errors from env_var() and var() name the
@@ -54,16 +56,21 @@ func (r *renderer) render(src string) (out string, err error) {
 			}
 		}
 	}()
-	const name = "/value"
-	loader, err := loaders.NewMemoryLoader(map[string]string{name: src})
-	if err != nil {
+	if len(src) > maxJinjaSize {
+		return "", fmt.Errorf("Jinja: the value is longer than %d KiB, which no profile needs", maxJinjaSize>>10)
+	}
+	if err := checkProfileJinja(src); err != nil {
 		return "", err
 	}
-	tpl, err := exec.NewTemplate(name, jinjaconfig.New(), loader, r.environment())
+	tpl, err := jinja.Compile(src)
 	if err != nil {
-		return "", fmt.Errorf("Jinja syntax: %s", strings.TrimPrefix(err.Error(), "failed to parse template '"+src+"': "))
+		msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), "jinja scan: "), "jinja parse: ")
+		return "", fmt.Errorf("Jinja syntax: %s", msg)
 	}
-	out, err = tpl.ExecuteToString(nil)
+	if r.globals == nil {
+		r.globals = r.newGlobals()
+	}
+	out, err = tpl.RenderValues(r.globals)
 	if r.failure != nil {
 		return "", r.failure
 	}
@@ -73,99 +80,81 @@ func (r *renderer) render(src string) (out string, err error) {
 	return out, nil
 }
 
-// environment is what a profile's Jinja can use: dbt's profile context
-// (env_var, var) and filters, on top of Jinja's own. Nothing in it reads a
-// file: the loader holds only the value itself, so {% include %} fails.
-// range() is left out: gonja runs it on a goroutine that leaks when a loop
-// stops early, and no profile needs it.
-func (r *renderer) environment() *exec.Environment {
-	ctx := exec.NewContext(map[string]any{
-		"env_var":   r.envVar,
-		"var":       r.projectVar,
-		"dict":      mustGlobal("dict"),
-		"namespace": mustGlobal("namespace"),
-		"joiner":    mustGlobal("joiner"),
-		"cycler":    mustGlobal("cycler"),
-	})
-	return &exec.Environment{
-		Context:           ctx,
-		Filters:           dbtFilters(),
-		Tests:             builtins.Tests,
-		ControlStructures: profileStatements(),
-		Methods:           builtins.Methods,
+// newGlobals is dbt's profile context (env_var, var) and filters (as_*;
+// the engine looks a filter it does not have up among the globals). The
+// engine's range(), raise_exception() and strftime_now() are shadowed:
+// range() only serves loops, which profiles cannot have, and a large one
+// fills the memory; raise_exception() would put whatever the template
+// likes, a variable's value too, in an error message; strftime_now()
+// makes a profile depend on the clock. Nothing the engine has reads files.
+func (r *renderer) newGlobals() map[string]jinja.Value {
+	g := map[string]jinja.Value{
+		"env_var":   jinja.NewCallable("env_var", r.envVar),
+		"var":       jinja.NewCallable("var", r.projectVar),
+		"as_number": jinja.NewCallable("as_number", filterAsNumber),
+		"as_text":   jinja.NewCallable("as_text", filterAsText),
+		"as_bool":   jinja.NewCallable("as_bool", filterAsBool),
+		"as_native": jinja.NewCallable("as_native", filterAsNative),
 	}
-}
-
-// profileStatements are the statements a profile may use: {% if %} and
-// {% set %}, which dbt profiles do use. Loops and macros are left out: with
-// them a profile could recurse until the stack overflows or loop until the
-// memory runs out, which no recover() catches.
-var profileStatements = sync.OnceValue(func() *exec.ControlStructureSet {
-	keep := map[string]parser.ControlStructureParser{}
-	for _, name := range []string{"if", "set"} {
-		if p, ok := builtins.ControlStructures.Get(name); ok {
-			keep[name] = p
-		}
+	for _, name := range []string{"range", "raise_exception", "strftime_now"} {
+		g[name] = jinja.NewCallable(name, func([]jinja.Value, map[string]jinja.Value) (jinja.Value, error) {
+			return jinja.Undefined(), r.fail(fmt.Errorf("%s is not callable in a profile", name))
+		})
 	}
-	return exec.NewControlStructureSet(keep)
-})
-
-func mustGlobal(name string) any {
-	v, _ := builtins.GlobalFunctions.Get(name)
-	return v
+	return g
 }
 
 // envVar is dbt's env_var(name[, default]): the variable's value when set,
 // even to the empty string; else the default, whatever its type; else an
 // error naming the variable. DATABRICKS_TOKEN is never read: it renders
 // empty and is only recorded, so the caller can tell a served token.
-func (r *renderer) envVar(args *exec.VarArgs) (*exec.Value, error) {
-	if len(args.Args) == 0 || !args.Args[0].IsString() {
-		return nil, r.fail(errors.New("env_var() needs the variable's name as a string, as in env_var('DATABRICKS_HOST')"))
+func (r *renderer) envVar(args []jinja.Value, kwargs map[string]jinja.Value) (jinja.Value, error) {
+	if len(args) == 0 || !args[0].IsString() {
+		return jinja.Undefined(), r.fail(errors.New("env_var() needs the variable's name as a string, as in env_var('DATABRICKS_HOST')"))
 	}
-	name := args.Args[0].String()
-	def, hasDefault := args.KwArgs["default"]
+	name := args[0].AsString()
+	def, hasDefault := kwargs["default"]
 	switch {
-	case len(args.Args) > 2, len(args.Args) == 2 && hasDefault:
-		return nil, r.fail(fmt.Errorf("env_var('%s') takes a name and at most one default", name))
-	case len(args.Args) == 2:
-		def, hasDefault = args.Args[1], true
+	case len(args) > 2, len(args) == 2 && hasDefault:
+		return jinja.Undefined(), r.fail(fmt.Errorf("env_var('%s') takes a name and at most one default", name))
+	case len(args) == 2:
+		def, hasDefault = args[1], true
 	}
-	for k := range args.KwArgs {
+	for k := range kwargs {
 		if k != "default" {
-			return nil, r.fail(fmt.Errorf("env_var('%s') has an unknown argument %q", name, k))
+			return jinja.Undefined(), r.fail(fmt.Errorf("env_var('%s') has an unknown argument %q", name, k))
 		}
 	}
 	r.noteRead(name)
 	if name == EnvToken {
-		return exec.AsValue(""), nil
+		return jinja.NewString(""), nil
 	}
 	if v, ok := r.env.lookup(name); ok {
-		return exec.AsValue(v), nil
+		return jinja.NewString(v), nil
 	}
-	if hasDefault && !def.IsNil() {
+	if hasDefault && !def.IsNone() && !def.IsUndefined() {
 		return def, nil
 	}
-	return nil, r.fail(fmt.Errorf("environment variable %s is not set, and env_var('%s') gives no default", name, name))
+	return jinja.Undefined(), r.fail(fmt.Errorf("environment variable %s is not set, and env_var('%s') gives no default", name, name))
 }
 
 // projectVar is dbt's var(name[, default]). Profiles see no project or
 // --vars values, so it is the default or an error naming the variable.
-func (r *renderer) projectVar(args *exec.VarArgs) (*exec.Value, error) {
-	if len(args.Args) == 0 || !args.Args[0].IsString() {
-		return nil, r.fail(errors.New("var() needs the variable's name as a string, as in var('target_host', 'default')"))
+func (r *renderer) projectVar(args []jinja.Value, kwargs map[string]jinja.Value) (jinja.Value, error) {
+	if len(args) == 0 || !args[0].IsString() {
+		return jinja.Undefined(), r.fail(errors.New("var() needs the variable's name as a string, as in var('target_host', 'default')"))
 	}
-	name := args.Args[0].String()
+	name := args[0].AsString()
 	switch {
-	case len(args.Args) == 2:
-		return args.Args[1], nil
-	case len(args.Args) > 2:
-		return nil, r.fail(fmt.Errorf("var('%s') takes a name and at most one default", name))
+	case len(args) == 2:
+		return args[1], nil
+	case len(args) > 2:
+		return jinja.Undefined(), r.fail(fmt.Errorf("var('%s') takes a name and at most one default", name))
 	}
-	if def, ok := args.KwArgs["default"]; ok {
+	if def, ok := kwargs["default"]; ok {
 		return def, nil
 	}
-	return nil, r.fail(fmt.Errorf("var('%s') has no default, and dbtdbx passes no --vars: give it a default", name))
+	return jinja.Undefined(), r.fail(fmt.Errorf("var('%s') has no default, and dbtdbx passes no --vars: give it a default", name))
 }
 
 func (r *renderer) noteRead(name string) {
@@ -195,74 +184,77 @@ func (r *renderer) readVar(name string) bool {
 	return false
 }
 
-// dbtFilters are Jinja's filters plus dbt's as_number, as_text, as_bool
-// and as_native. Built once; gonja's own set is left untouched.
-var dbtFilters = sync.OnceValue(func() *exec.FilterSet {
-	fs := exec.NewFilterSet(map[string]exec.FilterFunction{}).Update(builtins.Filters)
-	for name, fn := range map[string]exec.FilterFunction{
-		"as_number": filterAsNumber,
-		"as_text":   filterAsText,
-		"as_bool":   filterAsBool,
-		"as_native": filterAsNative,
-	} {
-		_ = fs.Register(name, fn)
-	}
-	return fs
-})
-
 // dbt's as_number turns the text into a number, failing when it is not one
 // (Python's literal syntax: 42, -7, 0x1f, 1_000, 2.5, 1e3).
-func filterAsNumber(_ *exec.Evaluator, in *exec.Value, _ *exec.VarArgs) *exec.Value {
-	if in.IsError() || in.IsNumber() && !in.IsBool() {
-		return in
+func filterAsNumber(args []jinja.Value, _ map[string]jinja.Value) (jinja.Value, error) {
+	in := filterInput(args)
+	if in.IsNumber() {
+		return in, nil
 	}
-	s := strings.TrimLeft(in.String(), " \t")
+	s := strings.TrimLeft(text(in), " \t")
 	if n, err := strconv.ParseInt(s, 0, 64); err == nil {
-		return exec.AsValue(int(n))
+		return jinja.NewInt(n), nil
 	}
 	if f, err := strconv.ParseFloat(strings.ReplaceAll(s, "_", ""), 64); err == nil && !strings.ContainsAny(s, "xXpP") {
-		return exec.AsValue(f)
+		return jinja.NewFloat(f), nil
 	}
-	return exec.AsValue(errors.New("as_number got a value that is not a number"))
+	return jinja.Undefined(), errors.New("as_number got a value that is not a number")
 }
 
 // dbt's as_bool accepts what Python's literal_eval reads as a bool.
-func filterAsBool(_ *exec.Evaluator, in *exec.Value, _ *exec.VarArgs) *exec.Value {
-	if in.IsError() || in.IsBool() {
-		return in
+func filterAsBool(args []jinja.Value, _ map[string]jinja.Value) (jinja.Value, error) {
+	in := filterInput(args)
+	if in.IsBool() {
+		return in, nil
 	}
-	switch strings.TrimLeft(in.String(), " \t") {
+	switch strings.TrimLeft(text(in), " \t") {
 	case "True":
-		return exec.AsValue(true)
+		return jinja.NewBool(true), nil
 	case "False":
-		return exec.AsValue(false)
+		return jinja.NewBool(false), nil
 	}
-	return exec.AsValue(errors.New("as_bool got a value that is not True or False"))
+	return jinja.Undefined(), errors.New("as_bool got a value that is not True or False")
 }
 
-func filterAsText(_ *exec.Evaluator, in *exec.Value, _ *exec.VarArgs) *exec.Value {
-	if in.IsError() {
-		return in
+func filterAsText(args []jinja.Value, _ map[string]jinja.Value) (jinja.Value, error) {
+	return jinja.NewString(text(filterInput(args))), nil
+}
+
+func filterAsNative(args []jinja.Value, _ map[string]jinja.Value) (jinja.Value, error) {
+	return filterInput(args), nil
+}
+
+// filterInput is the value a filter applies to: its first argument.
+func filterInput(args []jinja.Value) jinja.Value {
+	if len(args) == 0 {
+		return jinja.Undefined()
 	}
-	return exec.AsValue(in.String())
+	return args[0]
 }
 
-func filterAsNative(_ *exec.Evaluator, in *exec.Value, _ *exec.VarArgs) *exec.Value {
-	return in
+// text is a value as the engine prints it in {{ }}: strings as they are,
+// none and undefined as nothing. (Value.String is Python's repr.)
+func text(v jinja.Value) string {
+	switch {
+	case v.IsString():
+		return v.AsString()
+	case v.IsUndefined(), v.IsNone(), v.IsCallable():
+		return ""
+	case v.IsInt():
+		return strconv.FormatInt(v.AsInt(), 10)
+	case v.IsFloat():
+		return strconv.FormatFloat(v.AsFloat(), 'g', -1, 64)
+	}
+	return v.String() // True, False, lists and dicts
 }
 
-// runtimeError keeps the innermost part of gonja's error, which is what
-// went wrong; the outer parts spell out the engine's internal nodes.
+// runtimeError phrases an error of the engine's. Its "x is not callable"
+// goes on with the repr of x, which can be a variable's value: cut there.
 func runtimeError(err error) error {
 	msg := err.Error()
-	if i := strings.LastIndex(msg, ": "); i >= 0 && i+2 < len(msg) {
-		// A quoted tail is the subject of the part before it.
-		if strings.HasPrefix(msg[i+2:], "'") {
-			if j := strings.LastIndex(msg[:i], ": "); j >= 0 {
-				i = j
-			}
-		}
-		msg = msg[i+2:]
+	const notCallable = " is not callable"
+	if i := strings.Index(msg, notCallable); i >= 0 {
+		msg = msg[:i+len(notCallable)]
 	}
 	return fmt.Errorf("Jinja: %s", msg)
 }

@@ -848,6 +848,7 @@ func FuzzResolveProfile(f *testing.F) {
 		"a: &a [*a]\njaffle: *a\n",
 		"a: &a [x, x, x]\nb: &b [*a, *a, *a]\nc: &c [*b, *b, *b]\njaffle:\n  outputs:\n    default:\n      type: databricks\n      host: h.example\n      auth_type: oauth\n      oauth_scopes: *c\n",
 		"jaffle:\n  outputs:\n    default:\n      type: databricks\n      host: \"{{ env_var('H', 'h') ~ '.example' | lower }}\"\n      token: \"{{ var('t', 'dapi') }}{# x #}\"\n      client_secret: \"{% set s = 'x' %}{{ s }}\"\n",
+		"jaffle:\n  outputs:\n    default:\n      type: databricks\n      host: \"{% for c in 'ab' %}{{ c }}{% endfor %}{{ 'h' * 2 }}{{ 'é'[0:99999] }}\"\n      auth_type: \"{{ env_var('A', 'oauth')[:5] | lower }}\"\n",
 		"",
 		"{{{",
 	} {

@@ -1,0 +1,318 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+)
+
+// checkProfileJinja refuses, before the engine runs it, the Jinja that a
+// profile has no use for and that could crash or hang the process in ways
+// no recover() catches (a Go stack overflow, running out of memory, an
+// endless loop):
+//
+//   - statements other than {% if %}, {% elif %}, {% else %}, {% endif %},
+//     {% set %} and {% endset %}: no loops, macros, calls, filter blocks,
+//     raw blocks, and no include, import or extends (the engine has none,
+//     so nothing can read a file either);
+//   - the * operator ('x' * 999999999999 is a string of a terabyte);
+//   - slices whose bounds are not small literal numbers (the engine walks
+//     every index up to the bound, or allocates for it);
+//   - the indent and tojson filters (their width or indent= is allocated
+//     as is);
+//   - .append, .insert, .pop and .update, and {% set a.b = ... %}: with
+//     them a list or dict can hold itself, and printing or comparing it
+//     recurses until the stack overflows;
+//   - names starting with __, under which the engine keeps its filters.
+//
+// It reads the value the way the engine (github.com/ardanlabs/jinja
+// v1.8.0) does: its scanner splits the template into tags, and its
+// tokenizer splits each tag into tokens. Both are mirrored below, so what
+// is checked here is exactly what the engine runs. An unclosed tag is left
+// for the engine to report.
+func checkProfileJinja(src string) error {
+	for _, tag := range scanJinjaTags(src) {
+		var err error
+		switch tag.kind {
+		case '%':
+			err = checkStatement(tag.text)
+		case '{':
+			err = checkExpression(tag.text)
+		}
+		if err != nil {
+			return fmt.Errorf("Jinja: %w", err)
+		}
+	}
+	return nil
+}
+
+const allowedStatements = "{% if %}, {% elif %}, {% else %}, {% endif %} and {% set %}"
+
+func checkStatement(text string) error {
+	keyword := statementKeyword(text)
+	switch keyword {
+	case "if", "elif", "else", "endif", "endset":
+	case "set":
+		// The engine takes what comes before the first = as the target, and
+		// a dotted target as an attribute of a dict to set.
+		if target, _, ok := strings.Cut(text, "="); ok && strings.Contains(target, ".") {
+			return fmt.Errorf("setting an attribute, as in {%% set a.b = ... %%}, is not allowed in a profile")
+		}
+	case "":
+		return fmt.Errorf("a {%% %%} tag must start with a statement, and a profile may use only %s", allowedStatements)
+	default:
+		return fmt.Errorf("{%% %s %%} is not allowed in a profile: it may use only %s", keyword, allowedStatements)
+	}
+	return checkExpression(text)
+}
+
+// statementKeyword is the engine's stmtKeyword: the leading letters and
+// underscores of the trimmed statement.
+func statementKeyword(text string) string {
+	text = strings.TrimSpace(text)
+	for i, r := range text {
+		if !unicode.IsLetter(r) && r != '_' {
+			return text[:i]
+		}
+	}
+	return text
+}
+
+// maxSliceDigits bounds a slice's literal bounds: the loops and the
+// allocations the engine makes for a slice stay in proportion to them.
+const maxSliceDigits = 5
+
+// checkExpression checks the tokens of an expression, or of a statement
+// (its keyword and target are tokens like any other).
+func checkExpression(text string) error {
+	toks := tokenizeJinja(text)
+	// open holds, for each bracket not yet closed, the bracket and the
+	// index of the token after it.
+	type bracket struct {
+		kind  byte
+		start int
+		slice bool // a colon directly inside a [ ]
+	}
+	var open []bracket
+	for i, t := range toks {
+		next := jinjaToken{}
+		if i+1 < len(toks) {
+			next = toks[i+1]
+		}
+		switch {
+		case t.kind == tokName && strings.HasPrefix(t.val, "__"):
+			return fmt.Errorf("names starting with __ (%s) are not allowed in a profile", t.val)
+		case t.kind == tokOp && t.val == "*":
+			return fmt.Errorf("the * operator is not allowed in a profile (a repeated string can fill the memory)")
+		case t.kind == '|' && next.kind == tokName && (next.val == "indent" || next.val == "tojson"):
+			return fmt.Errorf("the %s filter is not allowed in a profile", next.val)
+		case t.kind == '.' && next.kind == tokName && (next.val == "append" || next.val == "insert" || next.val == "pop" || next.val == "update"):
+			return fmt.Errorf(".%s is not allowed in a profile: a profile does not change lists or dicts", next.val)
+		case t.kind == '(' || t.kind == '[' || t.kind == '{':
+			open = append(open, bracket{kind: t.kind, start: i + 1})
+		case t.kind == ':':
+			if len(open) == 0 || open[len(open)-1].kind == '(' {
+				return fmt.Errorf("a colon outside a slice or dict is not allowed in a profile")
+			}
+			if open[len(open)-1].kind == '[' {
+				open[len(open)-1].slice = true
+			}
+		case t.kind == ')' || t.kind == ']' || t.kind == '}':
+			if len(open) == 0 {
+				continue // the engine reports it
+			}
+			b := open[len(open)-1]
+			open = open[:len(open)-1]
+			if b.slice && !literalSlice(toks[b.start:i]) {
+				return fmt.Errorf("a slice may only have literal numbers of up to %d digits as bounds in a profile, as in [:20] or [1:]", maxSliceDigits)
+			}
+		}
+	}
+	for _, b := range open {
+		if b.slice {
+			return fmt.Errorf("a slice may only have literal numbers of up to %d digits as bounds in a profile, as in [:20] or [1:]", maxSliceDigits)
+		}
+	}
+	return nil
+}
+
+// literalSlice reports whether the tokens inside a slice's brackets are
+// at most three bounds, each empty, n or -n, n a small integer.
+func literalSlice(toks []jinjaToken) bool {
+	parts := 1
+	for i := 0; i < len(toks); i++ {
+		switch t := toks[i]; {
+		case t.kind == ':':
+			parts++
+			if parts > 3 {
+				return false
+			}
+			continue
+		case t.kind == tokOp && t.val == "-" && i+1 < len(toks) && toks[i+1].kind == tokInt:
+			i++
+		case t.kind != tokInt:
+			return false
+		}
+		if len(toks[i].val) > maxSliceDigits {
+			return false
+		}
+		// A bound ends at a colon or at the end.
+		if i+1 < len(toks) && toks[i+1].kind != ':' {
+			return false
+		}
+	}
+	return true
+}
+
+// jinjaTag is one {{ }}, {% %} or {# #} tag of a template: kind is its
+// second character, text what is between the delimiters and trim marks.
+type jinjaTag struct {
+	kind byte
+	text string
+}
+
+// scanJinjaTags mirrors the engine's scan(): a tag opens at {{, {% or {#
+// and closes at the first }}, %} or #} (-}}, -%}, -#} with a trim mark)
+// outside quotes; comments have no quotes. A "-" right after the opener
+// is a trim mark. The tags up to an unclosed one are returned.
+func scanJinjaTags(src string) []jinjaTag {
+	var tags []jinjaTag
+	for i := 0; i < len(src); {
+		if src[i] != '{' || i+1 >= len(src) {
+			i++
+			continue
+		}
+		kind := src[i+1]
+		var closer string
+		switch kind {
+		case '{':
+			closer = "}}"
+		case '%':
+			closer = "%}"
+		case '#':
+			closer = "#}"
+		default:
+			i++
+			continue
+		}
+		i += 2
+		if i < len(src) && src[i] == '-' {
+			i++
+		}
+		start, found := i, false
+		for i < len(src) {
+			ch := src[i]
+			if kind != '#' && (ch == '\'' || ch == '"') {
+				i++
+				for i < len(src) && src[i] != ch {
+					if src[i] == '\\' && i+1 < len(src) {
+						i++
+					}
+					i++
+				}
+				if i < len(src) {
+					i++
+				}
+				continue
+			}
+			if ch == '-' && i+2 < len(src) && src[i+1] == closer[0] && src[i+2] == closer[1] {
+				tags = append(tags, jinjaTag{kind, src[start:i]})
+				i += 3
+				found = true
+				break
+			}
+			if i+1 < len(src) && ch == closer[0] && src[i+1] == closer[1] {
+				tags = append(tags, jinjaTag{kind, src[start:i]})
+				i += 2
+				found = true
+				break
+			}
+			i++
+		}
+		if !found {
+			return tags
+		}
+	}
+	return tags
+}
+
+// Token kinds of jinjaToken that are not the token's own character.
+const (
+	tokName  = 'a'
+	tokInt   = '0'
+	tokFloat = 'f'
+	tokStr   = 's'
+	tokOp    = 'o' // + - * / % < > = == != <= >= ** //
+)
+
+type jinjaToken struct {
+	kind byte
+	val  string
+}
+
+// tokenizeJinja mirrors the engine's tokenizeExpr. Strings, numbers and
+// names are read the same way; operators are told apart as far as the
+// checks above need; characters the engine skips are skipped.
+func tokenizeJinja(s string) []jinjaToken {
+	var toks []jinjaToken
+	for i := 0; i < len(s); {
+		ch := s[i]
+		switch {
+		case ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r':
+			i++
+		case ch == '\'' || ch == '"':
+			i++
+			for i < len(s) && s[i] != ch {
+				if s[i] == '\\' && i+1 < len(s) {
+					i++
+				}
+				i++
+			}
+			if i < len(s) {
+				i++
+			}
+			toks = append(toks, jinjaToken{tokStr, ""})
+		case ch >= '0' && ch <= '9':
+			start := i
+			for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+				i++
+			}
+			if i+1 < len(s) && s[i] == '.' && s[i+1] >= '0' && s[i+1] <= '9' {
+				i++
+				for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+					i++
+				}
+				if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+					i++
+					if i < len(s) && (s[i] == '+' || s[i] == '-') {
+						i++
+					}
+					for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+						i++
+					}
+				}
+				toks = append(toks, jinjaToken{tokFloat, s[start:i]})
+			} else {
+				toks = append(toks, jinjaToken{tokInt, s[start:i]})
+			}
+		case ch == '_' || ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z':
+			start := i
+			for i < len(s) && (s[i] == '_' || s[i] >= 'a' && s[i] <= 'z' || s[i] >= 'A' && s[i] <= 'Z' || s[i] >= '0' && s[i] <= '9') {
+				i++
+			}
+			toks = append(toks, jinjaToken{tokName, s[start:i]})
+		case i+1 < len(s) && (s[i:i+2] == "**" || s[i:i+2] == "//" || s[i:i+2] == "==" || s[i:i+2] == "!=" || s[i:i+2] == "<=" || s[i:i+2] == ">="):
+			toks = append(toks, jinjaToken{tokOp, s[i : i+2]})
+			i += 2
+		case strings.IndexByte(",.:()[]{}|~", ch) >= 0:
+			toks = append(toks, jinjaToken{ch, string(ch)})
+			i++
+		case strings.IndexByte("+-*/%<>=", ch) >= 0:
+			toks = append(toks, jinjaToken{tokOp, string(ch)})
+			i++
+		default:
+			i++
+		}
+	}
+	return toks
+}
