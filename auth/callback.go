@@ -4,7 +4,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"html/template"
+	"html"
 	"net/http"
 	"net/url"
 	"strings"
@@ -118,15 +118,17 @@ func (c *callback) paste(redirect *url.URL, line string) error {
 	return nil
 }
 
-var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
-<html><head><meta charset="utf-8"><title>dbtdbx: {{.Title}}</title></head>
-<body style="font-family: sans-serif; margin: 3em;"><h1>{{.Title}}</h1><p>{{.Text}}</p></body></html>
-`))
-
+// page answers the browser with a short page. Title and text may hold what
+// the server sent, so both are escaped; html/template would do the same at
+// the cost of parsing a template at every start of dbtdbx.
 func page(w http.ResponseWriter, status int, title, text string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	_ = pageTemplate.Execute(w, struct{ Title, Text string }{title, text})
+	t, x := html.EscapeString(title), html.EscapeString(text)
+	_, _ = fmt.Fprintf(w, `<!doctype html>
+<html><head><meta charset="utf-8"><title>dbtdbx: %s</title></head>
+<body style="font-family: sans-serif; margin: 3em;"><h1>%s</h1><p>%s</p></body></html>
+`, t, t, x)
 }
 
 // ServerError is an OAuth error sent by the authorization or token server.

@@ -131,9 +131,14 @@ func TestLoginServerError(t *testing.T) {
 	redirect := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
 	r := startLogin(t, context.Background(), redirect, time.Minute)
 	state, _ := r.state(t)
-	status, body := get(t, redirect+"/?error=access_denied&error_description=The+user+said+no&state="+url.QueryEscape(state))
+	desc := `The user said no <script>alert("x")</script>`
+	status, body := get(t, redirect+"/?error=access_denied&error_description="+url.QueryEscape(desc)+"&state="+url.QueryEscape(state))
 	if status != 200 || !strings.Contains(body, "access_denied") {
 		t.Errorf("page: %d %q", status, body)
+	}
+	// What the server sent is shown as text, never as markup.
+	if strings.Contains(body, "<script>") || !strings.Contains(body, "&lt;script&gt;") {
+		t.Errorf("the page does not escape the server's description: %q", body)
 	}
 	err := <-r.done
 	var se *ServerError
