@@ -58,12 +58,27 @@ func (g *globals) store() (token.Store, error) {
 	return g.opened, err
 }
 
-func (g *globals) keyring() (*token.Keyring, error) {
+// EnvKeyringCache turns the kernel keyring cache in front of the Secret
+// Service off ("off") or on ("on", the default).
+const EnvKeyringCache = "DBTDBX_KEYRING_CACHE"
+
+// keyring opens the OS keyring. On Linux, access tokens (never refresh
+// tokens) are also cached in the kernel's user keyring, so a valid token is
+// handed out without a D-Bus connection to the Secret Service.
+func (g *globals) keyring() (token.Store, error) {
 	timeout, err := token.KeyringTimeout(g.getenv)
 	if err != nil {
 		return nil, err
 	}
-	return &token.Keyring{Timeout: timeout}, nil
+	kr := &token.Keyring{Timeout: timeout}
+	switch v := g.getenv(EnvKeyringCache); v {
+	case "off":
+		return kr, nil
+	case "", "on":
+	default:
+		return nil, usageError{fmt.Errorf("%s=%q: use on or off", EnvKeyringCache, v)}
+	}
+	return token.WithKernelCache(kr, g.getenv("DBUS_SESSION_BUS_ADDRESS"), g.log), nil
 }
 
 func (g *globals) fileStore() (*token.File, error) {

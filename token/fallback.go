@@ -50,6 +50,15 @@ func (f *Fallback) Save(e *Entry) error { return f.do(func(s Store) error { retu
 // Delete implements Store.
 func (f *Fallback) Delete(key Key) error { return f.do(func(s Store) error { return s.Delete(key) }) }
 
+// Peek implements Peeker when Primary does, until Primary turned out not
+// to exist.
+func (f *Fallback) Peek(key Key) (*Entry, bool) {
+	if p, ok := f.Primary.(Peeker); ok && !f.fellBack {
+		return p.Peek(key)
+	}
+	return nil, false
+}
+
 // Where says where entries are kept now: Primary's place until it turned
 // out not to exist, Secondary's after.
 func (f *Fallback) Where() string { return f.current().Where() }
@@ -72,6 +81,7 @@ func (None) Delete(Key) error { return nil }
 func (None) Where() string { return "nowhere (storage none: nothing is kept)" }
 
 var (
-	_ Store = (*Fallback)(nil)
-	_ Store = None{}
+	_ Store  = (*Fallback)(nil)
+	_ Peeker = (*Fallback)(nil)
+	_ Store  = None{}
 )

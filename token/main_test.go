@@ -68,6 +68,20 @@ func child(mode string) int {
 		}
 		fmt.Println("locked")
 		select {}
+	case "kernel-read":
+		// Print the access token the kernel cache holds for the key named
+		// by the environment.
+		c, ok := NewKernelCache(os.Getenv("DBTDBX_TEST_NAMESPACE"))
+		if !ok {
+			return 1
+		}
+		e, ok := c.Get(Key{Host: os.Getenv("DBTDBX_TEST_HOST"), ClientID: os.Getenv("DBTDBX_TEST_CLIENT")})
+		if !ok {
+			fmt.Fprintln(os.Stderr, "not cached")
+			return 1
+		}
+		fmt.Println(e.AccessToken)
+		return 0
 	default:
 		fmt.Fprintf(os.Stderr, "unknown %s=%q\n", envChild, mode)
 		return 2

@@ -89,10 +89,16 @@ func (s *Source) debug(msg string, args ...any) {
 
 // Token returns a usable entry: the stored one when it is not due (and
 // force is false), else a refreshed one, already saved. The valid-token path
-// reads the store once and takes no lock; a refresh holds Lock around
+// reads the store once (or only its cache, when it is a Peeker) and takes
+// no lock; a refresh holds Lock around
 // re-reading the store, refreshing and saving, and refreshes only if the
 // entry is still due then (another process may have refreshed meanwhile).
 func (s *Source) Token(ctx context.Context, force bool) (*Entry, error) {
+	if !force {
+		if e, ok := s.peek(); ok {
+			return e, nil
+		}
+	}
 	if s.Obtain != nil {
 		return s.obtain(ctx, force)
 	}
@@ -116,6 +122,21 @@ func (s *Source) Token(ctx context.Context, force bool) (*Entry, error) {
 		return e, nil
 	}
 	return s.refresh(ctx, e, force)
+}
+
+// peek returns the Store's cached copy of the access token when it is
+// there and may be handed out as it is.
+func (s *Source) peek() (*Entry, bool) {
+	p, ok := s.Store.(Peeker)
+	if !ok {
+		return nil, false
+	}
+	e, ok := p.Peek(s.Key)
+	if !ok || len(e.HasScopes(s.Scopes)) > 0 || s.due(e) {
+		return nil, false
+	}
+	s.debug("access token from the cache; the store was not read")
+	return e, true
 }
 
 // load reads the stored login and checks that it has the scopes asked for.

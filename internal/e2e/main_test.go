@@ -20,8 +20,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zalando/go-keyring"
-
 	"github.com/dbtdbx/dbtdbx/internal/browsertest"
 	"github.com/dbtdbx/dbtdbx/internal/oauthtest"
 	"github.com/dbtdbx/dbtdbx/internal/realpart"
@@ -101,8 +99,8 @@ func newWorld(t *testing.T, opts oauthtest.Options) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = keyring.Delete(token.KeyringService, w.key().String())
-		_ = keyring.Delete(token.KeyringService, token.Key{Host: w.host, ClientID: "dbt-databricks"}.String())
+		_ = keyringStore().Delete(w.key())
+		_ = keyringStore().Delete(token.Key{Host: w.host, ClientID: "dbt-databricks"})
 		if !t.Failed() {
 			w.assertNoSecretsLeaked()
 		}
@@ -113,7 +111,7 @@ func newWorld(t *testing.T, opts oauthtest.Options) *world {
 // useClient registers c and makes it the client dbtdbx is run with.
 func (w *world) useClient(c oauthtest.Client) {
 	w.t.Helper()
-	_ = keyring.Delete(token.KeyringService, w.key().String())
+	_ = keyringStore().Delete(w.key())
 	w.client = w.srv.CreateClient(w.t, c)
 	w.env["DATABRICKS_CLIENT_ID"] = w.client
 }
@@ -238,7 +236,13 @@ func (w *world) store() token.Store {
 	if w.fileStore {
 		return &token.File{Path: w.tokenFile()}
 	}
-	return &token.Keyring{}
+	return keyringStore()
+}
+
+// keyringStore is the keyring as dbtdbx opens it: the Secret Service of the
+// tests' bus, with the kernel keyring cache in front.
+func keyringStore() token.Store {
+	return token.WithKernelCache(&token.Keyring{}, os.Getenv("DBUS_SESSION_BUS_ADDRESS"), nil)
 }
 
 // stored reads the entry dbtdbx keeps.

@@ -6,7 +6,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/zalando/go-keyring"
+
 	"github.com/dbtdbx/dbtdbx/internal/oauthtest"
+	"github.com/dbtdbx/dbtdbx/token"
 )
 
 // A machine with no D-Bus at all (a container, CI): login falls back to the
@@ -105,5 +108,58 @@ func TestStorageModes(t *testing.T) {
 	}
 	if r := w.run(nil, "logout"); r.code != 0 || !strings.Contains(r.stderr, "moved aside") || !strings.Contains(r.stderr, aside[0]) {
 		t.Errorf("logout does not point at the moved-aside file that may hold tokens: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// With the keyring, a valid access token comes from the kernel keyring
+// cache: the Secret Service is not read. Writes go through to the cache,
+// so a refresh or a logout in one process is what the next process sees.
+func TestKeyringCacheInTheKernel(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, oauthtest.Options{})
+	w.login()
+	r := w.run(nil, "token")
+	if r.code != 0 || strings.TrimSpace(r.stdout) != w.stored().AccessToken || !strings.Contains(r.stderr, "access token from the cache") {
+		t.Fatalf("token after login: exit %d, not from the cache\n%s", r.code, r.stderr)
+	}
+	if r := w.run(nil, "status"); !strings.Contains(r.stdout, "kernel keyring") {
+		t.Errorf("status does not say that access tokens are cached in the kernel keyring:\n%s", r.stdout)
+	}
+
+	refreshed := w.token("--refresh")
+	if got := w.token(); got != refreshed || !w.srv.TokenAccepted(t, got) {
+		t.Fatal("after a refresh in another process, token does not hand out the refreshed token")
+	}
+
+	// Remove the login from the Secret Service behind dbtdbx's back: the
+	// cache still answers, which shows the Secret Service is not read;
+	// with the cache off, the Secret Service is the truth.
+	if err := keyring.Delete(token.KeyringService, w.key().String()); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.token(); got != refreshed {
+		t.Fatal("token with the cache on read the Secret Service")
+	}
+	if r := w.run([]string{"DBTDBX_KEYRING_CACHE=off"}, "token"); r.code != 4 || r.stdout != "" {
+		t.Errorf("token with DBTDBX_KEYRING_CACHE=off and no login in the Secret Service: exit %d, stdout %q", r.code, r.stdout)
+	}
+	if r := w.run([]string{"DBTDBX_KEYRING_CACHE=maybe"}, "token"); r.code != 2 || !strings.Contains(r.stderr, "DBTDBX_KEYRING_CACHE") {
+		t.Errorf("DBTDBX_KEYRING_CACHE=maybe: exit %d\n%s", r.code, r.stderr)
+	}
+
+	// logout drops the cached copy, even of a login the Secret Service
+	// no longer holds.
+	if r := w.run(nil, "logout"); r.code != 0 {
+		t.Fatalf("logout: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := w.run(nil, "token"); r.code != 4 || r.stdout != "" {
+		t.Errorf("token after logout: exit %d, stdout %q", r.code, r.stdout)
+	}
+	w.login()
+	if r := w.run(nil, "logout"); r.code != 0 {
+		t.Fatalf("logout: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := w.run(nil, "token"); r.code != 4 || r.stdout != "" {
+		t.Errorf("token after logout: exit %d, stdout %q", r.code, r.stdout)
 	}
 }
