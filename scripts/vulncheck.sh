@@ -19,12 +19,15 @@ cd "$root"
 vuln_version=v1.9.0
 vulndb_version=v0.0.0-20261105234957-e22db6528018
 cache=${DBTDBX_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dbtdbx-tools}
-govulncheck=$cache/govulncheck-$vuln_version
+# govulncheck reads the standard library's source with the go/types of the
+# Go that built it, so it is built by the Go that runs (GOTOOLCHAIN included).
+gover=$(go env GOVERSION)
+govulncheck=$cache/govulncheck-$vuln_version-$gover
 db=$cache/vulndb-$vulndb_version
 mkdir -p "$cache"
 
 if [ ! -x "$govulncheck" ]; then
-  echo "building govulncheck $vuln_version into $govulncheck" >&2
+  echo "building govulncheck $vuln_version with $gover into $govulncheck" >&2
   bin=$(mktemp -d)
   (cd "$bin" && GOBIN=$bin GOFLAGS= go install "golang.org/x/vuln/cmd/govulncheck@$vuln_version")
   mv "$bin/govulncheck" "$govulncheck"
@@ -44,7 +47,7 @@ fi
 
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-echo "govulncheck $vuln_version against golang.org/x/vulndb@$vulndb_version" >&2
+echo "govulncheck $vuln_version ($gover) against golang.org/x/vulndb@$vulndb_version" >&2
 "$govulncheck" -format json -db "file://$db" ./... >"$out"
 
 allowed=()
@@ -82,7 +85,7 @@ while IFS=$'\t' read -r kind id module found fixed summary where; do
 done <<<"$report"
 
 if [ "$stdlib" -gt 0 ]; then
-  echo "vulncheck: $stdlib called vulnerabilities in the Go standard library of $(go env GOVERSION); a release must be built with a Go that fixes them" >&2
+  echo "vulncheck: $stdlib called vulnerabilities in the Go standard library of $gover; a release must be built with a Go that fixes them" >&2
 fi
 if [ "$modules" -gt 0 ]; then
   echo "vulncheck: $modules called vulnerabilities in required modules: upgrade them (go get MODULE@FIXED && go mod tidy), or review and list them in scripts/vulncheck.allow" >&2
