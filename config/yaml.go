@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -111,15 +110,15 @@ func parseYAML(path string, data []byte) (*yamlFile, error) {
 	return f, nil
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
-
 // syntaxError turns yaml.v3's "yaml: line 3: ..." into "path:3: ...".
 func (f *yamlFile) syntaxError(err error) error {
-	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		return fmt.Errorf("%s:%s: %s", f.path, m[1], msg[len(m[0]):])
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if line, text, ok := strings.Cut(rest, ": "); ok && line != "" && strings.Trim(line, "0123456789") == "" {
+			return fmt.Errorf("%s:%s: %s", f.path, line, text)
+		}
 	}
-	return fmt.Errorf("%s: %s", f.path, strings.TrimPrefix(msg, "yaml: "))
+	return fmt.Errorf("%s: %s", f.path, msg)
 }
 
 // errorAt is an error about node n, naming the file and the line.
