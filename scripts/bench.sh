@@ -175,6 +175,7 @@ for round in $(seq "$rounds"); do
   bench file_project "$project" "$fast" "$dbtdbx token --storage file"
   bench keyring_host "$outside" "$fast" "$tk"
   bench keyring_project "$project" "$fast" "$dbtdbx token --storage keyring"
+  DBTDBX_KEYRING_CACHE=off bench keyring_nocache "$outside" "$fast" "$tk"
   bench refresh_file "$outside" 8 "$tf --refresh"
   bench refresh_keyring "$outside" 8 "$tk --refresh"
   bench par_hello "$outside" 6 "$par $bin/hello"
@@ -191,6 +192,7 @@ peak[file_host]=$(rss "$outside" $tf)
 peak[file_project]=$(rss "$project" "$dbtdbx" token --storage file)
 peak[keyring_host]=$(rss "$outside" $tk)
 peak[keyring_project]=$(rss "$project" "$dbtdbx" token --storage keyring)
+peak[keyring_nocache]=$(DBTDBX_KEYRING_CACHE=off rss "$outside" $tk)
 peak[refresh_file]=$(rss "$outside" $tf --refresh)
 peak[refresh_keyring]=$(rss "$outside" $tk --refresh)
 
@@ -203,6 +205,8 @@ if command -v strace >/dev/null; then
   writes=$(grep -E 'openat\(.*(O_WRONLY|O_RDWR|O_CREAT)' "$trace" | grep -vc '/dev/' || true)
   other=$(grep -cE '^[0-9]+ +(rename|unlink|mkdir)' "$trace" || true)
   syscalls="cached token (file store, in the project): $inet network connections, $writes files opened for writing, $other renames/unlinks/mkdirs (strace)"
+  (cd "$project" && strace -f -qq -e trace=connect -o "$trace" "$dbtdbx" token --storage keyring >/dev/null)
+  syscalls="$syscalls; cached token (keyring, in the project): $(grep -c 'connect(' "$trace" || true) connections, D-Bus included"
   (cd "$outside" && DBTDBX_DEBUG=1 strace -f -qq -e trace=connect -o "$trace" $tf --refresh >/dev/null 2>"$work/refresh.log")
   syscalls="$syscalls; token --refresh: $(grep -c 'connect(.*AF_INET' "$trace" || true) network connection(s), $(grep -c 'msg="http request"' "$work/refresh.log" || true) HTTP request(s), of which $(grep 'msg="http request"' "$work/refresh.log" | grep -c 'well-known' || true) discovery"
 fi
@@ -242,6 +246,7 @@ mib() { awk -v b="$1" 'BEGIN { printf "%.2f", b / 1048576 }'; }
   row file_project "token, cached, file store, in a dbt project" "≤ 2x" hello
   row keyring_host "token, cached, keyring, --host" "≤ 3x (1.5x stretch)" hello
   row keyring_project "token, cached, keyring, in a dbt project" "≤ 3x (1.5x stretch)" hello
+  row keyring_nocache "token, cached, keyring, --host, DBTDBX_KEYRING_CACHE=off (the Secret Service read)" "" hello
   row refresh_file "token --refresh, file store (one round trip to the local server)" "" hello
   row refresh_keyring "token --refresh, keyring" "" hello
   row par_hello "50 parallel hello world (floor of the next two)" "" par_hello
