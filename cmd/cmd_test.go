@@ -75,9 +75,26 @@ func TestHelpDocumentsExitCodesAndExamples(t *testing.T) {
 			walk(sub)
 		}
 	}
-	walk(newRoot(&globals{}))
+	walk(newRoot(&globals{}, nil))
 	if seen < 12 {
 		t.Errorf("walked %d commands; the walk misses some", seen)
+	}
+}
+
+// Only the command named first is built; everything else still sees them
+// all: a typo gets a suggestion, and help lists every command.
+func TestCommandsBuiltOnDemand(t *testing.T) {
+	if root := newRoot(&globals{}, []string{"token", "--help"}); len(root.Commands()) != 1 || root.Commands()[0].Name() != "token" {
+		t.Errorf("dbtdbx token builds %d commands", len(root.Commands()))
+	}
+	if code, _, stderr := runCLI(t, nil, "tokn"); code != 2 || !strings.Contains(stderr, "token") {
+		t.Errorf("dbtdbx tokn: exit %d, stderr %q; want a usage error suggesting token", code, stderr)
+	}
+	code, stdout, _ := runCLI(t, nil, "--help")
+	for _, c := range commands {
+		if code != 0 || !strings.Contains(stdout, "  "+c.name+" ") {
+			t.Errorf("dbtdbx --help: exit %d, %s missing from\n%s", code, c.name, stdout)
+		}
 	}
 }
 

@@ -208,7 +208,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	// stderr is shared by the progress display, the browser opener and logs.
 	g := &globals{stdin: stdin, stdout: stdout, stderr: &lockedWriter{w: stderr}, rawStderr: stderr, env: env}
 	stderr = g.stderr
-	root := newRoot(g)
+	root := newRoot(g, args)
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
@@ -246,7 +246,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // childRunning is set while exec's command runs: signals are then for it.
 var childRunning atomic.Bool
 
-func newRoot(g *globals) *cobra.Command {
+func newRoot(g *globals, args []string) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "dbtdbx",
 		Short: "Sign in to Databricks for a dbt project and hand out fresh tokens",
@@ -278,9 +278,34 @@ something needs one, refreshing it before it expires.
 	pf.StringVar(&g.storage, "storage", "", "where tokens are kept: keyring, file or none (env DBTDBX_STORAGE; default: the OS keyring, or a file where there is none)")
 	pf.DurationVar(&g.lockWait, "lock-timeout", token.DefaultLockWait, "how long to wait for another dbtdbx refreshing the same login")
 
-	root.AddCommand(newLogin(g), newToken(g), newStatus(g), newLogout(g), newEnv(g), newExec(g), newServe(g), newVersion(g))
-	registerCompletions(g, root)
+	// When the first argument names a command, only that one is built:
+	// building every command with its flags is a measurable share of the
+	// start-up of `dbtdbx token`, which runs before every dbt invocation.
+	// Anything else (help, completion, a flag first, a typo) gets them all.
+	only := ""
+	if len(args) > 0 && slices.ContainsFunc(commands, func(c command) bool { return c.name == args[0] }) {
+		only = args[0]
+	}
+	for _, c := range commands {
+		if only == "" || c.name == only {
+			root.AddCommand(c.build(g))
+		}
+	}
+	if only == "" {
+		registerCompletions(g, root)
+	}
 	return root
+}
+
+// command is a subcommand of dbtdbx and the function that builds it.
+type command struct {
+	name  string
+	build func(*globals) *cobra.Command
+}
+
+var commands = []command{
+	{"login", newLogin}, {"token", newToken}, {"status", newStatus}, {"logout", newLogout},
+	{"env", newEnv}, {"exec", newExec}, {"serve", newServe}, {"version", newVersion},
 }
 
 // noArgs rejects positional arguments as a usage error.
