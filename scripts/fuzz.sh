@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every fuzz test for a bounded time each (FUZZTIME, default 10s): the
-# callback handler, host normalisation, profile resolution, the stored-entry
-# decoder and the discovery document parser. A crash fails the run; the input
+# callback handler, host normalisation, profile resolution, the Jinja policy
+# against the engine, the stored-entry decoder and the discovery document
+# parser. A crash fails the run; the input
 # that caused it is written under the package's testdata/fuzz, where it
 # becomes part of the committed seed corpus once fixed. A run that fails
 # without writing such an input (the fuzzer lost a worker on a loaded
@@ -17,6 +18,7 @@ for target in \
   auth:FuzzParseDiscovery \
   config:FuzzNormalizeHost \
   config:FuzzResolveProfile \
+  config:FuzzJinjaPolicy \
   token:FuzzDecode; do
   pkg=${target%%:*} name=${target#*:}
   corpus=$pkg/testdata/fuzz/$name
