@@ -64,21 +64,22 @@ const EnvKeyringCache = "DBTDBX_KEYRING_CACHE"
 
 // keyring opens the OS keyring. On Linux, access tokens (never refresh
 // tokens) are also cached in the kernel's user keyring, so a valid token is
-// handed out without a D-Bus connection to the Secret Service.
+// handed out without a D-Bus connection to the Secret Service. With the
+// cache off, writes still drop the cached copy that other processes read.
 func (g *globals) keyring() (token.Store, error) {
 	timeout, err := token.KeyringTimeout(g.getenv)
 	if err != nil {
 		return nil, err
 	}
-	kr := &token.Keyring{Timeout: timeout}
+	read := true
 	switch v := g.getenv(EnvKeyringCache); v {
-	case "off":
-		return kr, nil
 	case "", "on":
+	case "off":
+		read = false
 	default:
 		return nil, usageError{fmt.Errorf("%s=%q: use on or off", EnvKeyringCache, v)}
 	}
-	return token.WithKernelCache(kr, g.getenv("DBUS_SESSION_BUS_ADDRESS"), g.log), nil
+	return token.WithKernelCache(&token.Keyring{Timeout: timeout}, read, g.log, g.warnf), nil
 }
 
 func (g *globals) fileStore() (*token.File, error) {

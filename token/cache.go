@@ -1,17 +1,31 @@
 package token
 
-import "log/slog"
+import (
+	"fmt"
+	"log/slog"
+)
+
+// KernelCacheNamespace is the namespace of the kernel keyring cache that
+// dbtdbx puts in front of the OS keyring. It is one per user, not one per
+// Secret Service or bus address: the same bus can be spelled in several
+// ways, and a write through any of them must drop the copy all of them see.
+const KernelCacheNamespace = KeyringService
 
 // WithKernelCache puts the kernel keyring cache (see KernelCache) in front
-// of k where the system has one, and returns k as it is elsewhere. bus is
-// the address of the session bus k's Secret Service answers on: caches of
-// different buses do not mix.
-func WithKernelCache(k *Keyring, bus string, log *slog.Logger) Store {
-	c, ok := NewKernelCache(KeyringService + "\x00" + bus)
+// of k where the system has one, and returns k as it is elsewhere. With read
+// false, the cache is neither read nor filled, but every write to k still
+// drops its copy, so a process with the cache off never leaves a stale copy
+// for the processes that have it on. warn, when not nil, is told when a
+// copy could not be dropped.
+func WithKernelCache(k *Keyring, read bool, log *slog.Logger, warn func(string)) Store {
+	c, ok := NewKernelCache(KernelCacheNamespace)
 	if !ok {
 		return k
 	}
-	return &Cached{Store: k, Cache: c, Log: log}
+	if !read {
+		c = dropOnly{c}
+	}
+	return &Cached{Store: k, Cache: c, Log: log, Warn: warn}
 }
 
 // Cache keeps copies of access tokens, never refresh tokens, somewhere a
@@ -43,18 +57,24 @@ type Peeker interface {
 type Cached struct {
 	Store
 	Cache Cache
-	// Log receives cache failures when not nil; they cost speed, not
-	// correctness, so they are not errors.
+	// Log receives cache failures when not nil; a copy that could not be
+	// made costs speed, not correctness.
 	Log *slog.Logger
-}
-
-// Where implements Store.
-func (c *Cached) Where() string {
-	return c.Store.Where() + ", access tokens also cached in " + c.Cache.Where()
+	// Warn, when not nil, is told when an old copy could not be dropped:
+	// other processes may hand it out until it expires.
+	Warn func(msg string)
 }
 
 // Peek implements Peeker.
 func (c *Cached) Peek(key Key) (*Entry, bool) { return c.Cache.Get(key) }
+
+// Where implements Store.
+func (c *Cached) Where() string {
+	if w := c.Cache.Where(); w != "" {
+		return c.Store.Where() + ", access tokens also cached in " + w
+	}
+	return c.Store.Where()
+}
 
 // Save implements Store. The old copy is dropped before the store is
 // written and the new one cached after, so a crash or failure in between
@@ -78,8 +98,14 @@ func (c *Cached) Delete(key Key) error {
 }
 
 func (c *Cached) drop(key Key) {
-	if err := c.Cache.Drop(key); err != nil {
-		c.debug("could not drop the cached access token", "error", err)
+	err := c.Cache.Drop(key)
+	if err == nil {
+		return
+	}
+	c.debug("could not drop the cached access token", "error", err)
+	if c.Warn != nil {
+		c.Warn(fmt.Sprintf("could not remove the copy of the access token for %s from %s (%v): other dbtdbx processes may hand out the old token until it expires; set DBTDBX_KEYRING_CACHE=off where this happens",
+			key.Host, c.Cache.Where(), err))
 	}
 }
 
@@ -88,6 +114,13 @@ func (c *Cached) debug(msg string, args ...any) {
 		c.Log.Debug(msg, args...)
 	}
 }
+
+// dropOnly is a Cache that is never read or filled, but still drops.
+type dropOnly struct{ Cache }
+
+func (dropOnly) Get(Key) (*Entry, bool) { return nil, false }
+func (d dropOnly) Put(e *Entry) error   { return d.Drop(e.Key()) }
+func (dropOnly) Where() string          { return "" }
 
 // cacheCopy is what a Cache keeps of e: everything but the refresh token
 // and the token endpoint.

@@ -3,6 +3,7 @@ package token
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -159,5 +160,52 @@ func TestFallbackPeeksUntilItFellBack(t *testing.T) {
 	_, _ = f.Load(e.Key())
 	if _, ok := f.Peek(e.Key()); ok {
 		t.Fatal("Fallback peeks into the primary's cache after falling back")
+	}
+}
+
+// A process with the cache off neither reads nor fills it, but its writes
+// drop the copy that processes with the cache on read.
+func TestCacheOffStillDropsTheCopy(t *testing.T) {
+	st, c := &countingStore{}, newMemCache()
+	on := &Cached{Store: st, Cache: c}
+	off := &Cached{Store: st, Cache: dropOnly{c}}
+	e := entry(time.Hour, 50*time.Minute)
+	if err := on.Save(e); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := off.Peek(e.Key()); ok {
+		t.Error("with the cache off, Peek read it")
+	}
+	next := entry(time.Hour, 59*time.Minute)
+	next.AccessToken = "at-new"
+	if err := off.Save(next); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := on.Peek(e.Key()); ok {
+		t.Fatalf("after a save with the cache off, the cache still hands out %q", got.AccessToken)
+	}
+	_ = on.Save(e)
+	if err := off.Delete(e.Key()); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := on.Peek(e.Key()); ok {
+		t.Fatal("after a delete with the cache off, the cache still hands out the token")
+	}
+}
+
+// failingCache fails to drop, as a kernel that refuses keyctl does.
+type failingCache struct{ memCache }
+
+func (*failingCache) Drop(Key) error { return errors.New("operation not permitted") }
+
+func TestCachedWarnsWhenACopyCannotBeDropped(t *testing.T) {
+	var warned []string
+	cs := &Cached{Store: &countingStore{}, Cache: &failingCache{*newMemCache()}, Warn: func(m string) { warned = append(warned, m) }}
+	e := entry(time.Hour, 50*time.Minute)
+	if err := cs.Delete(e.Key()); err != nil {
+		t.Fatal(err)
+	}
+	if len(warned) != 1 || !strings.Contains(warned[0], "DBTDBX_KEYRING_CACHE=off") || !strings.Contains(warned[0], e.Host) {
+		t.Fatalf("warnings %q; want one naming the host and the way out", warned)
 	}
 }

@@ -32,11 +32,13 @@ func NewKernelCache(namespace string) (c Cache, ok bool) {
 const (
 	// keyType is the kernel's general-purpose key type.
 	keyType = "user"
-	// keyPerm lets the possessor (the user's processes, through the user
-	// keyring) do everything and other processes of the user only see the
-	// description, which is a hash (KEY_POS_ALL | KEY_USR_VIEW of
-	// <linux/keyctl.h>, which x/sys/unix does not name).
-	keyPerm = 0x3f000000 | 0x00010000
+	// keyPerm lets every process of the user, whether or not it possesses
+	// the user keyring (a process in a session of its own does not), read,
+	// replace and drop the key: otherwise a logout there could not remove
+	// a copy that processes elsewhere go on reading. Other users get
+	// nothing. (KEY_POS_ALL | KEY_USR_ALL of <linux/keyctl.h>, which
+	// x/sys/unix does not name.)
+	keyPerm = 0x3f000000 | 0x003f0000
 )
 
 // description names the key for key: a hash, so /proc/keys shows neither
@@ -85,11 +87,16 @@ func (c *KernelCache) Get(key Key) (*Entry, bool) {
 	return e, true
 }
 
-// Put implements Cache. The key lives until the token has Floor left.
+// Put implements Cache. The key lives until the token has Floor left. The
+// old key is dropped and a new one added, rather than updated in place: an
+// update would clear the old key's timeout.
 func (c *KernelCache) Put(e *Entry) error {
+	if err := c.Drop(e.Key()); err != nil {
+		return err
+	}
 	left := e.Expiry.Sub(c.now()) - Floor
 	if e.AccessToken == "" || left < time.Second {
-		return c.Drop(e.Key())
+		return nil
 	}
 	b, err := cacheCopy(e).Encode()
 	if err != nil {
@@ -99,10 +106,13 @@ func (c *KernelCache) Put(e *Entry) error {
 	if err != nil {
 		return fmt.Errorf("kernel keyring: %w", err)
 	}
-	if err := unix.KeyctlSetperm(id, keyPerm); err != nil {
-		return fmt.Errorf("kernel keyring: %w", err)
+	if err := unix.KeyctlSetperm(id, keyPerm); err == nil {
+		_, err = unix.KeyctlInt(unix.KEYCTL_SET_TIMEOUT, id, int(left/time.Second), 0, 0)
 	}
-	if _, err := unix.KeyctlInt(unix.KEYCTL_SET_TIMEOUT, id, int(left/time.Second), 0, 0); err != nil {
+	if err != nil {
+		// A copy without its timeout would outlive the token; Get never
+		// hands out an expired one, but it should not linger either.
+		_, _ = unix.KeyctlInt(unix.KEYCTL_INVALIDATE, id, 0, 0, 0)
 		return fmt.Errorf("kernel keyring: %w", err)
 	}
 	return nil

@@ -80,8 +80,8 @@ func TestKernelCacheKeepsTheAccessTokenAlone(t *testing.T) {
 		t.Errorf("the key's description names the host or the token: %s", desc)
 	}
 	timeout, perm := procKey(t, id)
-	if perm != "3f010000" {
-		t.Errorf("permissions %s, want 3f010000 (possessor all, user view)", perm)
+	if perm != "3f3f0000" {
+		t.Errorf("permissions %s, want 3f3f0000 (possessor and user all, others nothing)", perm)
 	}
 	// The kernel removes the key when the token has 30 s left: 59 minutes
 	// and some seconds from now, which /proc/keys shows as "59m".
@@ -152,10 +152,67 @@ func TestKernelCacheSeenByAnotherProcess(t *testing.T) {
 	}
 	// A process of the same user that did not write the key reads it the
 	// way another dbtdbx does: through the user keyring it possesses.
-	child := exec.Command(os.Args[0], "-test.run=^$")
-	child.Env = childEnv(nil, envChild+"=kernel-read", "DBTDBX_TEST_NAMESPACE="+c.Namespace, "DBTDBX_TEST_HOST="+e.Host, "DBTDBX_TEST_CLIENT="+e.ClientID)
-	out, err := child.Output()
-	if err != nil || strings.TrimSpace(string(out)) != "at-kernel" {
+	if out, err := kernelChild(c, e.Key(), "kernel-read", false); err != nil || out != "at-kernel" {
 		t.Fatalf("another process read %q (%v) from key %d", out, err, id)
 	}
+}
+
+// A process in a session keyring of its own (keyctl session -, systemd's
+// KeyringMode=private) does not possess the user keyring; it must still be
+// able to drop the copy, or its logout would leave a token that processes
+// elsewhere go on handing out.
+func TestKernelCacheDroppedFromAnotherSession(t *testing.T) {
+	c := kernelCache(t)
+	e := liveEntry("https://session.example")
+	t.Cleanup(func() { _ = c.Drop(e.Key()) })
+	if err := c.Put(e); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := kernelChild(c, e.Key(), "kernel-drop", true); err != nil || out != "at-kernel" {
+		t.Fatalf("a process in its own session read %q and dropped: %v", out, err)
+	}
+	if _, ok := c.Get(e.Key()); ok {
+		t.Fatal("the copy is still there after a process in another session dropped it")
+	}
+}
+
+// Replacing a copy keeps a timeout on the new one: updating a key in place
+// would clear it.
+func TestKernelCacheReplacedCopyExpires(t *testing.T) {
+	c := kernelCache(t)
+	e := liveEntry("https://replace.example")
+	t.Cleanup(func() { _ = c.Drop(e.Key()) })
+	for _, tok := range []string{"at-first", "at-second"} {
+		e.AccessToken = tok
+		if err := c.Put(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, ok := c.Get(e.Key())
+	id, err := c.find(e.Key())
+	if !ok || got.AccessToken != "at-second" || err != nil {
+		t.Fatalf("after two puts: %+v, %v, %v", got, ok, err)
+	}
+	if timeout, _ := procKey(t, id); timeout != "59m" {
+		t.Errorf("the replaced copy's timeout is %s, want 59m", timeout)
+	}
+}
+
+// kernelChild runs mode ("kernel-read" or "kernel-drop") for key in a child
+// process, in a session keyring of its own when newSession is set, and
+// returns the token it printed.
+func kernelChild(c *KernelCache, key Key, mode string, newSession bool) (string, error) {
+	child := exec.Command(os.Args[0], "-test.run=^$")
+	env := []string{envChild + "=" + mode, "DBTDBX_TEST_NAMESPACE=" + c.Namespace, "DBTDBX_TEST_HOST=" + key.Host, "DBTDBX_TEST_CLIENT=" + key.ClientID}
+	if newSession {
+		env = append(env, "DBTDBX_TEST_NEW_SESSION=1")
+	}
+	child.Env = childEnv(nil, env...)
+	var stderr strings.Builder
+	child.Stderr = &stderr
+	out, err := child.Output()
+	if err != nil {
+		return "", fmt.Errorf("%v: %s", err, stderr.String())
+	}
+	return strings.TrimSpace(string(out)), nil
 }

@@ -68,19 +68,35 @@ func child(mode string) int {
 		}
 		fmt.Println("locked")
 		select {}
-	case "kernel-read":
+	case "kernel-read", "kernel-drop":
 		// Print the access token the kernel cache holds for the key named
-		// by the environment.
+		// by the environment, then drop it when asked to. With
+		// DBTDBX_TEST_NEW_SESSION set, first join a session keyring of its
+		// own, as `keyctl session -` or systemd's KeyringMode=private do:
+		// the process then no longer possesses the user keyring.
+		if os.Getenv("DBTDBX_TEST_NEW_SESSION") != "" {
+			if err := joinNewSessionKeyring(); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return 1
+			}
+		}
 		c, ok := NewKernelCache(os.Getenv("DBTDBX_TEST_NAMESPACE"))
 		if !ok {
 			return 1
 		}
-		e, ok := c.Get(Key{Host: os.Getenv("DBTDBX_TEST_HOST"), ClientID: os.Getenv("DBTDBX_TEST_CLIENT")})
+		key := Key{Host: os.Getenv("DBTDBX_TEST_HOST"), ClientID: os.Getenv("DBTDBX_TEST_CLIENT")}
+		e, ok := c.Get(key)
 		if !ok {
 			fmt.Fprintln(os.Stderr, "not cached")
 			return 1
 		}
 		fmt.Println(e.AccessToken)
+		if mode == "kernel-drop" {
+			if err := c.Drop(key); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return 1
+			}
+		}
 		return 0
 	default:
 		fmt.Fprintf(os.Stderr, "unknown %s=%q\n", envChild, mode)

@@ -48,7 +48,7 @@ func TestKilledRefreshLeavesACompleteLogin(t *testing.T) {
 				"DBTDBX_STORAGE=" + storage, "PATH=" + os.Getenv("PATH"), "GORACE=atexit_sleep_ms=0",
 			}
 			key := token.Key{Host: srv.URL, ClientID: "crash-" + storage + "-" + filepath.Base(home)}
-			store := token.WithKernelCache(&token.Keyring{}, os.Getenv("DBUS_SESSION_BUS_ADDRESS"), nil)
+			store := token.WithKernelCache(&token.Keyring{}, true, nil, nil)
 			if storage == "file" {
 				store = &token.File{Path: filepath.Join(home, ".config", "dbtdbx", "tokens.json")}
 			}

@@ -242,7 +242,7 @@ func (w *world) store() token.Store {
 // keyringStore is the keyring as dbtdbx opens it: the Secret Service of the
 // tests' bus, with the kernel keyring cache in front.
 func keyringStore() token.Store {
-	return token.WithKernelCache(&token.Keyring{}, os.Getenv("DBUS_SESSION_BUS_ADDRESS"), nil)
+	return token.WithKernelCache(&token.Keyring{}, true, nil, nil)
 }
 
 // stored reads the entry dbtdbx keeps.

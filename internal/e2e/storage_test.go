@@ -130,6 +130,18 @@ func TestKeyringCacheInTheKernel(t *testing.T) {
 	if got := w.token(); got != refreshed || !w.srv.TokenAccepted(t, got) {
 		t.Fatal("after a refresh in another process, token does not hand out the refreshed token")
 	}
+	// A process with the cache off still drops the copy when it writes.
+	r = w.run([]string{"DBTDBX_KEYRING_CACHE=off"}, "token", "--refresh")
+	if r.code != 0 || strings.TrimSpace(r.stdout) == refreshed {
+		t.Fatalf("token --refresh with the cache off: exit %d\n%s", r.code, r.stderr)
+	}
+	refreshed = strings.TrimSpace(r.stdout)
+	if got := w.token(); got != refreshed || !w.srv.TokenAccepted(t, got) {
+		t.Fatal("after a refresh with the cache off, token hands out the old copy")
+	}
+
+	// That left the cache empty; the next write with it on fills it again.
+	refreshed = w.token("--refresh")
 
 	// Remove the login from the Secret Service behind dbtdbx's back: the
 	// cache still answers, which shows the Secret Service is not read;
@@ -148,8 +160,8 @@ func TestKeyringCacheInTheKernel(t *testing.T) {
 	}
 
 	// logout drops the cached copy, even of a login the Secret Service
-	// no longer holds.
-	if r := w.run(nil, "logout"); r.code != 0 {
+	// no longer holds, and even with the cache off.
+	if r := w.run([]string{"DBTDBX_KEYRING_CACHE=off"}, "logout"); r.code != 0 {
 		t.Fatalf("logout: exit %d\n%s", r.code, r.stderr)
 	}
 	if r := w.run(nil, "token"); r.code != 4 || r.stdout != "" {
