@@ -3,8 +3,10 @@ package config
 import (
 	"errors"
 	"fmt"
+	"runtime/metrics"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ardanlabs/jinja"
 )
@@ -24,6 +26,24 @@ func hasJinja(s string) bool {
 // level or operator) far from the stack limit, which no recover() catches.
 const maxJinjaSize = 64 << 10
 
+// The bounds of one render. The policy refuses what is known to blow up,
+// but a few lines of {% set %} and filters can still double a string or a
+// list over and over (a ~ a, [l, l], replace, format, ...), and running out
+// of memory is fatal whatever the recover(). So the engine runs on its own
+// goroutine and render waits for it with a deadline and a watch on the
+// heap; a real profile value needs microseconds and a few KiB.
+const (
+	renderTimeLimit = 5 * time.Second
+	renderMemLimit  = 256 << 20
+	// renderPoll is how often the heap is looked at while the engine runs.
+	renderPoll = 2 * time.Millisecond
+)
+
+// heapMetric is the heap in use by objects, live or not yet swept: it
+// grows with every allocation, unlike /gc/heap/live:bytes, which changes
+// only when a GC cycle ends.
+const heapMetric = "/memory/classes/heap/objects:bytes"
+
 // renderer renders profile values the way dbt renders profiles.yml: Jinja
 // with dbt's env_var() and var() and its as_* filters. One renderer serves
 // one Resolve; it is not safe for concurrent use.
@@ -35,49 +55,195 @@ type renderer struct {
 	// failure is the first error env_var() or var() raised during the last
 	// render, phrased for the user and free of any value.
 	failure error
-	// globals is what the profile's Jinja sees on top of the engine's own.
+
+	// timeLimit and memLimit bound a render (renderTimeLimit and
+	// renderMemLimit when zero); tests lower them.
+	timeLimit time.Duration
+	memLimit  uint64
+
+	// st is what env_var() and var() record during a render, and globals
+	// what the profile's Jinja sees on top of the engine's own, bound to st.
+	// Both are dropped when a render is abandoned: its goroutine may still
+	// be writing to them.
+	st      *renderState
 	globals map[string]jinja.Value
+}
+
+// renderState is what one render's env_var() and var() record. It is
+// written by the engine's goroutine and read once that is done.
+type renderState struct {
+	env     Env
+	read    []string
+	failure error
+	// values are the non-empty values env_var() read from the environment:
+	// a name that contains one is not quoted in an error.
+	values []string
 }
 
 // render renders one value. Errors from env_var() and var() name the
 // variable; other errors are the engine's, which may quote the template.
-func (r *renderer) render(src string) (out string, err error) {
+func (r *renderer) render(src string) (string, error) {
 	r.read, r.failure = nil, nil
 	if !hasJinja(src) {
 		return src, nil
 	}
-	// The engine is a third-party parser fed with user input: a panic in it
-	// must become an error about that input, not a crash of every command.
-	defer func() {
-		if p := recover(); p != nil {
-			out, err = "", fmt.Errorf("the Jinja engine failed on this value (%v)", p)
-			if r.failure != nil {
-				err = r.failure
-			}
-		}
-	}()
 	if len(src) > maxJinjaSize {
 		return "", fmt.Errorf("Jinja: the value is longer than %d KiB, which no profile needs", maxJinjaSize>>10)
 	}
 	if err := checkProfileJinja(src); err != nil {
 		return "", err
 	}
+	if r.st == nil {
+		r.st = &renderState{env: r.env}
+		r.globals = r.st.newGlobals()
+	}
+	st := r.st
+	st.read, st.failure, st.values = nil, nil, nil
+
+	w := getRenderWorker()
+	sample := []metrics.Sample{{Name: heapMetric}}
+	metrics.Read(sample)
+	memLimit := r.memLimit
+	if memLimit == 0 {
+		memLimit = renderMemLimit
+	}
+	heapLimit := heapBytes(sample) + memLimit
+	timeLimit := r.timeLimit
+	if timeLimit == 0 {
+		timeLimit = renderTimeLimit
+	}
+	deadline := time.Now().Add(timeLimit)
+	tick := time.NewTimer(renderPoll)
+	defer tick.Stop()
+	// Last, so that this goroutine blocks right after and the worker
+	// likely runs on this thread, with no other to wake.
+	w.jobs <- renderJob{src, r.globals}
+	var res renderResult
+wait:
+	for {
+		select {
+		case res = <-w.results:
+			break wait
+		case <-tick.C:
+		}
+		metrics.Read(sample)
+		var over error
+		switch {
+		case heapBytes(sample) > heapLimit:
+			over = fmt.Errorf("Jinja: rendering this value needed more than %d MiB: no profile value needs that", memLimit>>20)
+		case time.Now().After(deadline):
+			over = fmt.Errorf("Jinja: rendering this value took more than %v: no profile value needs that", timeLimit)
+		}
+		if over != nil {
+			// The engine cannot be stopped: its goroutine is abandoned
+			// with the state it writes to. The CLI exits right after this
+			// error (Resolve fails), which ends it; until then it is only
+			// a goroutine that nobody waits for.
+			r.st, r.globals = nil, nil
+			return "", over
+		}
+		tick.Reset(renderPoll)
+	}
+	putRenderWorker(w)
+	r.read, r.failure = st.read, st.failure
+	if st.failure != nil {
+		return "", st.failure
+	}
+	if res.err != nil {
+		return "", res.err
+	}
+	return res.out, nil
+}
+
+// renderWorker is a goroutine the engine runs on. Idle ones are kept for
+// the next value (and the next Resolve): the deep stack the engine grows
+// is grown once, not once a value, and a value costs no new goroutine.
+type renderWorker struct {
+	jobs    chan renderJob
+	results chan renderResult
+}
+
+// idleRenderWorkers holds the workers that are not rendering. One is all
+// a CLI uses; a few serve concurrent Resolves.
+var idleRenderWorkers = make(chan *renderWorker, 4)
+
+func getRenderWorker() *renderWorker {
+	select {
+	case w := <-idleRenderWorkers:
+		return w
+	default:
+	}
+	w := &renderWorker{jobs: make(chan renderJob), results: make(chan renderResult, 1)}
+	go func() {
+		for j := range w.jobs {
+			w.results <- runRenderJob(j)
+		}
+	}()
+	return w
+}
+
+// putRenderWorker keeps a worker that finished its render for the next,
+// or ends it when enough are kept.
+func putRenderWorker(w *renderWorker) {
+	select {
+	case idleRenderWorkers <- w:
+	default:
+		close(w.jobs)
+	}
+}
+
+type renderJob struct {
+	src     string
+	globals map[string]jinja.Value
+}
+
+type renderResult struct {
+	out string
+	err error
+}
+
+func startRenderWorker() *renderWorker {
+	w := &renderWorker{jobs: make(chan renderJob), results: make(chan renderResult, 1)}
+	go func() {
+		for j := range w.jobs {
+			w.results <- runRenderJob(j)
+		}
+	}()
+	return w
+}
+
+// runRenderJob renders one value. The engine is a third-party parser fed
+// with user input: a panic in it must become an error about that input,
+// not a crash of every command.
+func runRenderJob(j renderJob) (res renderResult) {
+	defer func() {
+		if p := recover(); p != nil {
+			res = renderResult{"", fmt.Errorf("the Jinja engine failed on this value (%v)", p)}
+		}
+	}()
+	res.out, res.err = renderEngine(j.src, j.globals)
+	return res
+}
+
+// renderEngine compiles and renders src with the engine.
+func renderEngine(src string, globals map[string]jinja.Value) (string, error) {
 	tpl, err := jinja.Compile(src)
 	if err != nil {
 		msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), "jinja scan: "), "jinja parse: ")
 		return "", fmt.Errorf("Jinja syntax: %s", msg)
 	}
-	if r.globals == nil {
-		r.globals = r.newGlobals()
-	}
-	out, err = tpl.RenderValues(r.globals)
-	if r.failure != nil {
-		return "", r.failure
-	}
+	out, err := tpl.RenderValues(globals)
 	if err != nil {
 		return "", runtimeError(err)
 	}
 	return out, nil
+}
+
+func heapBytes(s []metrics.Sample) uint64 {
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
 }
 
 // newGlobals is dbt's profile context (env_var, var) and filters (as_*;
@@ -87,7 +253,7 @@ func (r *renderer) render(src string) (out string, err error) {
 // fills the memory; raise_exception() would put whatever the template
 // likes, a variable's value too, in an error message; strftime_now()
 // makes a profile depend on the clock. Nothing the engine has reads files.
-func (r *renderer) newGlobals() map[string]jinja.Value {
+func (r *renderState) newGlobals() map[string]jinja.Value {
 	g := map[string]jinja.Value{
 		"env_var":   jinja.NewCallable("env_var", r.envVar),
 		"var":       jinja.NewCallable("var", r.projectVar),
@@ -104,25 +270,62 @@ func (r *renderer) newGlobals() map[string]jinja.Value {
 	return g
 }
 
+// computedName is said instead of a variable's name that may be a secret.
+const computedName = "a name computed from another variable's value"
+
+// quoteName returns how an error may name a variable: quoted in call
+// syntax, as in env_var('NAME'), when it is a plausible name that holds no
+// value env_var() has read in this render; else ok is false, for a name
+// computed at run time may be a secret.
+func (r *renderState) quoteName(name string) (string, bool) {
+	if !validVarName(name) {
+		return "", false
+	}
+	for _, v := range r.values {
+		if strings.Contains(name, v) {
+			return "", false
+		}
+	}
+	return name, true
+}
+
+// validVarName reports whether name is [A-Za-z_][A-Za-z0-9_]*.
+func validVarName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i, c := range name {
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
 // envVar is dbt's env_var(name[, default]): the variable's value when set,
 // even to the empty string; else the default, whatever its type; else an
 // error naming the variable. DATABRICKS_TOKEN is never read: it renders
 // empty and is only recorded, so the caller can tell a served token.
-func (r *renderer) envVar(args []jinja.Value, kwargs map[string]jinja.Value) (jinja.Value, error) {
+func (r *renderState) envVar(args []jinja.Value, kwargs map[string]jinja.Value) (jinja.Value, error) {
 	if len(args) == 0 || !args[0].IsString() {
 		return jinja.Undefined(), r.fail(errors.New("env_var() needs the variable's name as a string, as in env_var('DATABRICKS_HOST')"))
 	}
 	name := args[0].AsString()
+	call := "env_var() with " + computedName
+	quoted, named := r.quoteName(name)
+	if named {
+		call = "env_var('" + quoted + "')"
+	}
 	def, hasDefault := kwargs["default"]
 	switch {
 	case len(args) > 2, len(args) == 2 && hasDefault:
-		return jinja.Undefined(), r.fail(fmt.Errorf("env_var('%s') takes a name and at most one default", name))
+		return jinja.Undefined(), r.fail(fmt.Errorf("%s takes a name and at most one default", call))
 	case len(args) == 2:
 		def, hasDefault = args[1], true
 	}
 	for k := range kwargs {
 		if k != "default" {
-			return jinja.Undefined(), r.fail(fmt.Errorf("env_var('%s') has an unknown argument %q", name, k))
+			return jinja.Undefined(), r.fail(fmt.Errorf("%s has an unknown argument %q", call, k))
 		}
 	}
 	r.noteRead(name)
@@ -130,34 +333,44 @@ func (r *renderer) envVar(args []jinja.Value, kwargs map[string]jinja.Value) (ji
 		return jinja.NewString(""), nil
 	}
 	if v, ok := r.env.lookup(name); ok {
+		if v != "" {
+			r.values = append(r.values, v)
+		}
 		return jinja.NewString(v), nil
 	}
 	if hasDefault && !def.IsNone() && !def.IsUndefined() {
 		return def, nil
 	}
-	return jinja.Undefined(), r.fail(fmt.Errorf("environment variable %s is not set, and env_var('%s') gives no default", name, name))
+	if !named {
+		return jinja.Undefined(), r.fail(errors.New("env_var() was given a name computed from another variable's value, and that variable is not set and has no default"))
+	}
+	return jinja.Undefined(), r.fail(fmt.Errorf("environment variable %s is not set, and env_var('%s') gives no default", quoted, quoted))
 }
 
 // projectVar is dbt's var(name[, default]). Profiles see no project or
 // --vars values, so it is the default or an error naming the variable.
-func (r *renderer) projectVar(args []jinja.Value, kwargs map[string]jinja.Value) (jinja.Value, error) {
+func (r *renderState) projectVar(args []jinja.Value, kwargs map[string]jinja.Value) (jinja.Value, error) {
 	if len(args) == 0 || !args[0].IsString() {
 		return jinja.Undefined(), r.fail(errors.New("var() needs the variable's name as a string, as in var('target_host', 'default')"))
 	}
 	name := args[0].AsString()
+	call := "var() with " + computedName
+	if quoted, ok := r.quoteName(name); ok {
+		call = "var('" + quoted + "')"
+	}
 	switch {
 	case len(args) == 2:
 		return args[1], nil
 	case len(args) > 2:
-		return jinja.Undefined(), r.fail(fmt.Errorf("var('%s') takes a name and at most one default", name))
+		return jinja.Undefined(), r.fail(fmt.Errorf("%s takes a name and at most one default", call))
 	}
 	if def, ok := kwargs["default"]; ok {
 		return def, nil
 	}
-	return jinja.Undefined(), r.fail(fmt.Errorf("var('%s') has no default, and dbtdbx passes no --vars: give it a default", name))
+	return jinja.Undefined(), r.fail(fmt.Errorf("%s has no default, and dbtdbx passes no --vars: give it a default", call))
 }
 
-func (r *renderer) noteRead(name string) {
+func (r *renderState) noteRead(name string) {
 	for _, n := range r.read {
 		if n == name {
 			return
@@ -167,7 +380,7 @@ func (r *renderer) noteRead(name string) {
 }
 
 // fail records the first error of a render; later ones are consequences.
-func (r *renderer) fail(err error) error {
+func (r *renderState) fail(err error) error {
 	if r.failure == nil {
 		r.failure = err
 	}
@@ -252,6 +465,11 @@ func text(v jinja.Value) string {
 // goes on with the repr of x, which can be a variable's value: cut there.
 func runtimeError(err error) error {
 	msg := err.Error()
+	// from_json's error goes on with encoding/json's, which quotes the
+	// character it stumbled on: of a variable's value, maybe.
+	if strings.HasPrefix(msg, "fromjson:") || strings.Contains(msg, ": fromjson:") {
+		return errors.New("Jinja: from_json: the value is not JSON")
+	}
 	const notCallable = " is not callable"
 	if i := strings.Index(msg, notCallable); i >= 0 {
 		msg = msg[:i+len(notCallable)]

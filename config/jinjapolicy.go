@@ -23,7 +23,10 @@ import (
 //   - .append, .insert, .pop and .update, and {% set a.b = ... %}: with
 //     them a list or dict can hold itself, and printing or comparing it
 //     recurses until the stack overflows;
-//   - names starting with __, under which the engine keeps its filters.
+//   - names starting with __, under which the engine keeps its filters;
+//   - more than maxSets {% set %} statements: each can double a string or
+//     a list (a ~ a, [l, l]), and real profiles use a handful. render's
+//     time and memory bounds catch the rest.
 //
 // It reads the value the way the engine (github.com/ardanlabs/jinja
 // v1.8.0) does: its scanner splits the template into tags, and its
@@ -31,10 +34,16 @@ import (
 // is checked here is exactly what the engine runs. An unclosed tag is left
 // for the engine to report.
 func checkProfileJinja(src string) error {
+	sets := 0
 	for _, tag := range scanJinjaTags(src) {
 		var err error
 		switch tag.kind {
 		case '%':
+			if statementKeyword(tag.text) == "set" {
+				if sets++; sets > maxSets {
+					return fmt.Errorf("Jinja: a profile value may have at most %d {%% set %%} statements", maxSets)
+				}
+			}
 			err = checkStatement(tag.text)
 		case '{':
 			err = checkExpression(tag.text)
@@ -45,6 +54,9 @@ func checkProfileJinja(src string) error {
 	}
 	return nil
 }
+
+// maxSets bounds the {% set %} statements of one value.
+const maxSets = 16
 
 const allowedStatements = "{% if %}, {% elif %}, {% else %}, {% endif %} and {% set %}"
 
