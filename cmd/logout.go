@@ -54,7 +54,7 @@ func newVersion(g *globals) *cobra.Command {
 		Example: `  dbtdbx version`,
 		Args:    noArgs,
 		RunE: func(*cobra.Command, []string) error {
-			_, err := fmt.Fprintf(g.stdout, "dbtdbx %s\n", Version)
+			_, err := fmt.Fprintf(g.stdout, "dbtdbx %s\n", version())
 			return err
 		},
 	}

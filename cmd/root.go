@@ -196,7 +196,6 @@ func Execute() int {
 			}
 		}
 	}()
-	stampVersion()
 	env, err := config.OSEnv()
 	if err != nil {
 		return report(os.Stderr, err)
@@ -258,7 +257,7 @@ something needs one, refreshing it before it expires.
 		Example: `  dbtdbx login --host https://adb-1234.5.azuredatabricks.net
   dbtdbx token
   dbtdbx status`,
-		Version:       Version,
+		Version:       Version, // printed through versionTemplate
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -293,6 +292,9 @@ something needs one, refreshing it before it expires.
 	}
 	if only == "" {
 		registerCompletions(g, root)
+	} else {
+		// Otherwise cobra would build its own completion command.
+		root.CompletionOptions.DisableDefaultCmd = true
 	}
 	return root
 }
