@@ -82,7 +82,7 @@ type renderState struct {
 
 // render renders one value. Errors from env_var() and var() name the
 // variable; other errors are the engine's, which may quote the template.
-func (r *renderer) render(src string) (string, error) {
+func (r *renderer) render(src string) (_ string, err error) {
 	r.read, r.failure = nil, nil
 	if !hasJinja(src) {
 		return src, nil
@@ -99,7 +99,28 @@ func (r *renderer) render(src string) (string, error) {
 	}
 	st := r.st
 	st.read, st.failure, st.values = nil, nil, nil
+	var res renderResult
+	if boundedJinja(src) {
+		// Known to render small and quick: on this goroutine, which is
+		// cheaper than a handoff to a worker.
+		res = runRenderJob(renderJob{src, r.globals})
+	} else if res, err = r.watchedRender(src); err != nil {
+		return "", err
+	}
+	r.read, r.failure = st.read, st.failure
+	if st.failure != nil {
+		return "", st.failure
+	}
+	if res.err != nil {
+		return "", res.err
+	}
+	return res.out, nil
+}
 
+// watchedRender renders src on a worker goroutine and waits for it under
+// the time and memory bounds. The error is about the bounds; the engine's
+// is in the result.
+func (r *renderer) watchedRender(src string) (renderResult, error) {
 	w := getRenderWorker()
 	sample := []metrics.Sample{{Name: heapMetric}}
 	metrics.Read(sample)
@@ -112,18 +133,15 @@ func (r *renderer) render(src string) (string, error) {
 	if timeLimit == 0 {
 		timeLimit = renderTimeLimit
 	}
-	deadline := time.Now().Add(timeLimit)
+	start := time.Now()
+	w.jobs <- renderJob{src, r.globals}
 	tick := time.NewTimer(renderPoll)
 	defer tick.Stop()
-	// Last, so that this goroutine blocks right after and the worker
-	// likely runs on this thread, with no other to wake.
-	w.jobs <- renderJob{src, r.globals}
-	var res renderResult
-wait:
 	for {
 		select {
-		case res = <-w.results:
-			break wait
+		case res := <-w.results:
+			putRenderWorker(w)
+			return res, nil
 		case <-tick.C:
 		}
 		metrics.Read(sample)
@@ -131,7 +149,7 @@ wait:
 		switch {
 		case heapBytes(sample) > heapLimit:
 			over = fmt.Errorf("Jinja: rendering this value needed more than %d MiB: no profile value needs that", memLimit>>20)
-		case time.Now().After(deadline):
+		case time.Since(start) > timeLimit:
 			over = fmt.Errorf("Jinja: rendering this value took more than %v: no profile value needs that", timeLimit)
 		}
 		if over != nil {
@@ -140,19 +158,63 @@ wait:
 			// error (Resolve fails), which ends it; until then it is only
 			// a goroutine that nobody waits for.
 			r.st, r.globals = nil, nil
-			return "", over
+			return renderResult{}, over
 		}
 		tick.Reset(renderPoll)
 	}
-	putRenderWorker(w)
-	r.read, r.failure = st.read, st.failure
-	if st.failure != nil {
-		return "", st.failure
+}
+
+// boundedJinja reports whether src is Jinja known to render small and
+// quick, whatever the variables it reads: short, with no {% set %}, and
+// only names, functions, filters and operators whose work and output are
+// in proportion to their input. (No {% set %} means no value is used
+// twice, so nothing can double; each env_var() adds at most a variable.)
+// Real profile values are of this kind; the rest is rendered under
+// watch, which costs a goroutine handoff.
+func boundedJinja(src string) bool {
+	if len(src) > maxBoundedJinja {
+		return false
 	}
-	if res.err != nil {
-		return "", res.err
+	for _, tag := range scanJinjaTags(src) {
+		if tag.kind == '%' {
+			switch statementKeyword(tag.text) {
+			case "if", "elif", "else", "endif":
+			default:
+				return false
+			}
+		}
+		if tag.kind == '#' {
+			continue
+		}
+		for _, t := range tokenizeJinja(tag.text) {
+			switch t.kind {
+			case tokName:
+				if !boundedNames[t.val] {
+					return false
+				}
+			case tokOp:
+				switch t.val {
+				case "==", "!=", "<", ">", "<=", ">=", "+", "-":
+				default:
+					return false
+				}
+			}
+		}
 	}
-	return res.out, nil
+	return true
+}
+
+// maxBoundedJinja is the longest value boundedJinja accepts.
+const maxBoundedJinja = 256
+
+var boundedNames = map[string]bool{
+	"env_var": true, "var": true, "default": true, "d": true,
+	"lower": true, "upper": true, "trim": true, "strip": true,
+	"as_text": true, "as_number": true, "as_bool": true, "as_native": true,
+	"string": true, "int": true,
+	"if": true, "elif": true, "else": true, "endif": true,
+	"and": true, "or": true, "not": true, "in": true,
+	"true": true, "false": true, "none": true, "True": true, "False": true, "None": true,
 }
 
 // renderWorker is a goroutine the engine runs on. Idle ones are kept for
