@@ -154,9 +154,11 @@ func (r *renderer) watchedRender(src string) (renderResult, error) {
 		}
 		if over != nil {
 			// The engine cannot be stopped: its goroutine is abandoned
-			// with the state it writes to. The CLI exits right after this
-			// error (Resolve fails), which ends it; until then it is only
+			// with the state it writes to, and ends when the engine does
+			// (jobs is closed). The CLI exits right after this error
+			// (Resolve fails), which ends it sooner; until then it is only
 			// a goroutine that nobody waits for.
+			close(w.jobs)
 			r.st, r.globals = nil, nil
 			return renderResult{}, over
 		}
