@@ -24,18 +24,18 @@ func NormalizeHost(raw string) (string, error) {
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return "", fmt.Errorf("workspace host %q is not a URL or host name", raw)
+		return "", badValue("it is not a URL or host name", "workspace host %q is not a URL or host name", raw)
 	}
 	scheme := strings.ToLower(u.Scheme)
 	if u.User != nil {
-		return "", fmt.Errorf("workspace host %q must not carry a user name or password", raw)
+		return "", badValue("it must not carry a user name or password", "workspace host %q must not carry a user name or password", raw)
 	}
 	hostname := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
 	if hostname == "" {
-		return "", fmt.Errorf("workspace host %q has no host name", raw)
+		return "", badValue("it has no host name", "workspace host %q has no host name", raw)
 	}
 	if strings.ContainsAny(hostname, " \t%") || !validHostname(hostname) {
-		return "", fmt.Errorf("workspace host %q has an invalid host name %q", raw, hostname)
+		return "", badValue("it has an invalid host name", "workspace host %q has an invalid host name %q", raw, hostname)
 	}
 	port := u.Port()
 	if strings.HasSuffix(u.Host, ":") {
@@ -43,7 +43,7 @@ func NormalizeHost(raw string) (string, error) {
 	}
 	if port != "" {
 		if !validPort(port) {
-			return "", fmt.Errorf("workspace host %q has an invalid port %q", raw, port)
+			return "", badValue("it has an invalid port", "workspace host %q has an invalid port %q", raw, port)
 		}
 		port = strings.TrimLeft(port, "0")
 	}
@@ -54,13 +54,13 @@ func NormalizeHost(raw string) (string, error) {
 		}
 	case "http":
 		if !IsLoopback(hostname) {
-			return "", fmt.Errorf("workspace host %q uses plain http: Databricks workspaces are reached over https (http is allowed only for loopback test servers)", raw)
+			return "", badValue("it uses plain http: Databricks workspaces are reached over https (http is allowed only for loopback test servers)", "workspace host %q uses plain http: Databricks workspaces are reached over https (http is allowed only for loopback test servers)", raw)
 		}
 		if port == "80" {
 			port = ""
 		}
 	default:
-		return "", fmt.Errorf("workspace host %q has scheme %q: use https://", raw, u.Scheme)
+		return "", badValue("its scheme is not https: use https://", "workspace host %q has scheme %q: use https://", raw, u.Scheme)
 	}
 	host := hostname
 	if strings.Contains(hostname, ":") {
@@ -70,6 +70,21 @@ func NormalizeHost(raw string) (string, error) {
 		host += ":" + port
 	}
 	return scheme + "://" + host, nil
+}
+
+// valueError is an error that quotes the value it is about. Its reason
+// says what is wrong without the value, for a value that may be a secret
+// (one a profile rendered from env_var()).
+type valueError struct {
+	msg, reason string
+}
+
+func (e *valueError) Error() string { return e.msg }
+
+// badValue returns a valueError: reason without the value, and the
+// message format and args make with it.
+func badValue(reason, format string, args ...any) error {
+	return &valueError{fmt.Sprintf(format, args...), reason}
 }
 
 // IsLoopback reports whether a host name (without port) names this machine's

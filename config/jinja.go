@@ -52,6 +52,9 @@ type renderer struct {
 	// read lists the variables env_var() looked up during the last render,
 	// in order, each once.
 	read []string
+	// shown is read as messages and status may show it: a name computed
+	// from a variable's value is replaced by computedVar.
+	shown []string
 	// failure is the first error env_var() or var() raised during the last
 	// render, phrased for the user and free of any value.
 	failure error
@@ -74,6 +77,7 @@ type renderer struct {
 type renderState struct {
 	env     Env
 	read    []string
+	shown   []string
 	failure error
 	// values are the non-empty values env_var() read from the environment:
 	// a name that contains one is not quoted in an error.
@@ -83,7 +87,7 @@ type renderState struct {
 // render renders one value. Errors from env_var() and var() name the
 // variable; other errors are the engine's, which may quote the template.
 func (r *renderer) render(src string) (_ string, err error) {
-	r.read, r.failure = nil, nil
+	r.read, r.shown, r.failure = nil, nil, nil
 	if !hasJinja(src) {
 		return src, nil
 	}
@@ -98,7 +102,7 @@ func (r *renderer) render(src string) (_ string, err error) {
 		r.globals = r.st.newGlobals()
 	}
 	st := r.st
-	st.read, st.failure, st.values = nil, nil, nil
+	st.read, st.shown, st.failure, st.values = nil, nil, nil, nil
 	var res renderResult
 	if boundedJinja(src) {
 		// Known to render small and quick: on this goroutine, which is
@@ -107,7 +111,7 @@ func (r *renderer) render(src string) (_ string, err error) {
 	} else if res, err = r.watchedRender(src); err != nil {
 		return "", err
 	}
-	r.read, r.failure = st.read, st.failure
+	r.read, r.shown, r.failure = st.read, st.shown, st.failure
 	if st.failure != nil {
 		return "", st.failure
 	}
@@ -148,9 +152,9 @@ func (r *renderer) watchedRender(src string) (renderResult, error) {
 		var over error
 		switch {
 		case heapBytes(sample) > heapLimit:
-			over = fmt.Errorf("Jinja: rendering this value needed more than %d MiB: no profile value needs that", memLimit>>20)
+			over = &boundError{fmt.Sprintf("Jinja: rendering this value needed more than %d MiB: no profile value needs that", memLimit>>20)}
 		case time.Since(start) > timeLimit:
-			over = fmt.Errorf("Jinja: rendering this value took more than %v: no profile value needs that", timeLimit)
+			over = &boundError{fmt.Sprintf("Jinja: rendering this value took more than %v: no profile value needs that", timeLimit)}
 		}
 		if over != nil {
 			// The engine cannot be stopped: its goroutine is abandoned
@@ -165,6 +169,11 @@ func (r *renderer) watchedRender(src string) (renderResult, error) {
 		tick.Reset(renderPoll)
 	}
 }
+
+// boundError is a render stopped by its time or memory bound.
+type boundError struct{ msg string }
+
+func (e *boundError) Error() string { return e.msg }
 
 // boundedJinja reports whether src is Jinja known to render small and
 // quick, whatever the variables it reads: short, with no {% set %}, and
@@ -441,7 +450,15 @@ func (r *renderState) noteRead(name string) {
 		}
 	}
 	r.read = append(r.read, name)
+	if _, ok := r.quoteName(name); ok {
+		r.shown = append(r.shown, name)
+	} else {
+		r.shown = append(r.shown, computedVar)
+	}
 }
+
+// computedVar stands for a variable whose name may be a secret.
+const computedVar = "(a variable named by another's value)"
 
 // fail records the first error of a render; later ones are consequences.
 func (r *renderState) fail(err error) error {

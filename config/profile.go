@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -49,7 +50,9 @@ type dbtTarget struct {
 // profileValue is one rendered field.
 type profileValue struct {
 	text string
-	// vars are the variables env_var() read to render it.
+	// vars are the variables env_var() read to render it, as shown (see
+	// renderer.shown). A value that read any is not quoted in errors: it
+	// may be a secret.
 	vars []string
 	// line is where it is written in profiles.yml.
 	line int
@@ -82,6 +85,38 @@ func (p *dbtTarget) origin(key string) Origin {
 		o += " via env " + strings.Join(vars, ", ")
 	}
 	return Origin(o)
+}
+
+// fromEnv reports whether the field key was rendered from env_var(): its
+// value is then never quoted in a message.
+func (p *dbtTarget) fromEnv(key string) bool {
+	return p != nil && len(p.fields[key].vars) > 0
+}
+
+// envCalls names the variables a field was rendered from, for messages.
+func (p *dbtTarget) envCalls(key string) string {
+	var calls []string
+	for _, v := range p.fields[key].vars {
+		if v == computedVar {
+			calls = append(calls, "env_var() of "+v)
+		} else {
+			calls = append(calls, "env_var('"+v+"')")
+		}
+	}
+	return strings.Join(calls, ", ")
+}
+
+// envFieldError is about the value of key, rendered from env_var(), that
+// is not a valid what. It names the field, the file, the target and the
+// variables, and says what is wrong without the value: err's reason if it
+// is a valueError, else nothing more.
+func (p *dbtTarget) envFieldError(key, what string, err error) error {
+	reason := "the value is not shown, as it comes from the environment"
+	var ve *valueError
+	if errors.As(err, &ve) {
+		reason = ve.reason
+	}
+	return fmt.Errorf("%s of target %s in %s:%d (from %s) is not a valid %s: %s", key, p.name, p.profilesFile, p.fields[key].line, p.envCalls(key), what, reason)
 }
 
 // fieldError places err, about the value of key, in profiles.yml.
@@ -215,8 +250,8 @@ func (p *dbtTarget) selectOutput(f Flags, env Env, pf *yamlFile, r *renderer) (*
 			return nil, fmt.Errorf("%s:%d: profile %q: target: %w", pf.path, prof.line["target"], p.profile, err)
 		}
 		p.origins["target"] = Origin(fmt.Sprintf("%s (%s)", profilesFileName, p.profile))
-		if len(r.read) > 0 {
-			p.origins["target"] += Origin(" via env " + strings.Join(r.read, ", "))
+		if len(r.shown) > 0 {
+			p.origins["target"] += Origin(" via env " + strings.Join(r.shown, ", "))
 		}
 	}
 
@@ -259,10 +294,12 @@ func (p *dbtTarget) readFields(pf *yamlFile, out *yamlMap, r *renderer) error {
 		}
 		text, err := r.render(raw)
 		if err != nil {
-			// Only env_var's and var's own errors are known to be free of
-			// values; anything else about a secret is told without detail.
-			if secret && err != r.failure {
-				err = fmt.Errorf("its Jinja does not render (the engine's message is not shown, as it could quote the secret)")
+			// Only env_var's and var's own errors, and render's bounds, are
+			// known to be free of values; anything else about a secret, or
+			// about a value that read a variable, is told without detail.
+			var bound *boundError
+			if (secret || len(r.read) > 0) && err != r.failure && !errors.As(err, &bound) {
+				err = fmt.Errorf("its Jinja does not render (the engine's message is not shown, as it could quote a secret)")
 			}
 			return fmt.Errorf("%s: %s: %s: %w", at(key), p.where(), key, err)
 		}
@@ -271,7 +308,7 @@ func (p *dbtTarget) readFields(pf *yamlFile, out *yamlMap, r *renderer) error {
 			text = ""
 		}
 		if text = strings.TrimSpace(text); text != "" {
-			p.fields[key] = profileValue{text, r.read, out.line[key]}
+			p.fields[key] = profileValue{text, r.shown, out.line[key]}
 		}
 		return nil
 	}
@@ -283,6 +320,8 @@ func (p *dbtTarget) readFields(pf *yamlFile, out *yamlMap, r *renderer) error {
 	switch typ := p.get("type"); {
 	case typ == "":
 		return fmt.Errorf("%s:%d: %s has no type: dbtdbx works with type: databricks", pf.path, p.line, p.where())
+	case typ != "databricks" && p.fromEnv("type"):
+		return fmt.Errorf("%s: %s has a type other than databricks (from %s): dbtdbx works only with type: databricks (dbt-databricks)", at("type"), p.where(), p.envCalls("type"))
 	case typ != "databricks":
 		return fmt.Errorf("%s: %s has type %q: dbtdbx works only with type: databricks (dbt-databricks)", at("type"), p.where(), typ)
 	}
@@ -322,7 +361,7 @@ func (p *dbtTarget) readScopes(out *yamlMap, r *renderer, at string) error {
 			return fmt.Errorf("%s: %s: oauth_scopes: %w", at, p.where(), err)
 		}
 		scopes = append(scopes, s)
-		vars = append(vars, r.read...)
+		vars = append(vars, r.shown...)
 	}
 	if s := strings.TrimSpace(strings.Join(scopes, " ")); s != "" {
 		p.fields["oauth_scopes"] = profileValue{s, vars, out.line["oauth_scopes"]}
@@ -347,6 +386,9 @@ func (p *dbtTarget) validate(path string) error {
 			what = "it is a service principal (client_id and client_secret) without a token"
 		}
 		if at := p.get("auth_type"); at != "" {
+			if p.fromEnv("auth_type") {
+				return fail("auth_type (from %s) is not oauth, but %s, so dbt-databricks requires auth_type: oauth", p.envCalls("auth_type"), what)
+			}
 			return fail("auth_type is %q, but %s, so dbt-databricks requires auth_type: oauth", at, what)
 		}
 		return fail("%s, so dbt-databricks requires auth_type: oauth (or token: \"{{ env_var('%s') }}\" to use the token dbtdbx serves)", what, EnvToken)

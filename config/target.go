@@ -209,7 +209,7 @@ func Resolve(f Flags, env Env) (*Target, error) {
 		return nil, fmt.Errorf("no workspace host: pass --host https://<workspace> or set %s", EnvHost)
 	}
 	if t.Host, err = NormalizeHost(host); err != nil {
-		return nil, p.explain("host", t.Origins["host"], err)
+		return nil, p.explain("host", t.Origins["host"], "workspace host", err)
 	}
 	if p != nil {
 		t.Warnings = append(t.Warnings, hostWarnings(t, p, env)...)
@@ -217,17 +217,17 @@ func Resolve(f Flags, env Env) (*Target, error) {
 
 	t.ClientID = strings.TrimSpace(pick("client_id", flag("client-id", f.ClientID), p.source("client_id"), fromEnv(EnvClientID), def(DefaultClientID)))
 	if t.ClientID == "" || strings.ContainsAny(t.ClientID, " \t\r\n") {
-		return nil, p.explain("client_id", t.Origins["client_id"], fmt.Errorf("client id %q is not valid: it must be one word", t.ClientID))
+		return nil, p.explain("client_id", t.Origins["client_id"], "client id", badValue("it must be one word", "client id %q is not valid: it must be one word", t.ClientID))
 	}
 
 	scopes := pick("scopes", flag("scopes", f.Scopes), p.source("oauth_scopes"), def(DefaultScopes))
 	if t.Scopes, err = ParseScopes(scopes); err != nil {
-		return nil, p.explain("oauth_scopes", t.Origins["scopes"], err)
+		return nil, p.explain("oauth_scopes", t.Origins["scopes"], "scope list", err)
 	}
 
 	redirect := pick("redirect_url", flag("redirect-url", f.RedirectURL), p.source("oauth_redirect_url"), def(DefaultRedirectURL))
 	if t.RedirectURL, err = checkRedirectURL(redirect); err != nil {
-		return nil, p.explain("oauth_redirect_url", t.Origins["redirect_url"], err)
+		return nil, p.explain("oauth_redirect_url", t.Origins["redirect_url"], "redirect URL", err)
 	}
 
 	if p != nil {
@@ -245,10 +245,14 @@ func Resolve(f Flags, env Env) (*Target, error) {
 	return t, nil
 }
 
-// explain says where a bad value came from: the line of profiles.yml when
-// the profile's key gave it, else its origin.
-func (p *dbtTarget) explain(key string, origin Origin, err error) error {
+// explain says where a bad value, which is not a valid what, came from:
+// the line of profiles.yml when the profile's key gave it, else its origin.
+// A value the profile rendered from env_var() is not quoted.
+func (p *dbtTarget) explain(key string, origin Origin, what string, err error) error {
 	if p != nil && origin == p.origin(key) && p.get(key) != "" {
+		if p.fromEnv(key) {
+			return p.envFieldError(key, what, err)
+		}
 		return p.fieldError(key, err)
 	}
 	return fmt.Errorf("%w (from %s)", err, origin)
@@ -306,9 +310,16 @@ func decideAuth(t *Target, p *dbtTarget, env Env) (warnings []string) {
 // the profile's: --host, which wins, or an ambient DATABRICKS_HOST, which
 // dbt ignores and so does dbtdbx. Both compare normalised.
 func hostWarnings(t *Target, p *dbtTarget, env Env) []string {
+	// The profile's host is not quoted when it came from env_var().
+	theirs := func(h string) string {
+		if p.fromEnv("host") {
+			return "the host of " + p.envCalls("host")
+		}
+		return h
+	}
 	if t.Origins["host"] != p.origin("host") {
-		if theirs, err := NormalizeHost(p.get("host")); err == nil && theirs != t.Host {
-			return []string{fmt.Sprintf("--host %s is used instead of the host of %s (%s)", t.Host, p.where(), theirs)}
+		if h, err := NormalizeHost(p.get("host")); err == nil && h != t.Host {
+			return []string{fmt.Sprintf("--host %s is used instead of the host of %s (%s)", t.Host, p.where(), theirs(h))}
 		}
 		return nil
 	}
@@ -316,7 +327,7 @@ func hostWarnings(t *Target, p *dbtTarget, env Env) []string {
 	if ambient, err := NormalizeHost(v); v == "" || err == nil && ambient == t.Host {
 		return nil
 	}
-	return []string{fmt.Sprintf("%s is %s, but %s says %s: using the profile's host, as dbt does (pass --host to choose another)", EnvHost, v, p.where(), t.Host)}
+	return []string{fmt.Sprintf("%s is %s, but %s says %s: using the profile's host, as dbt does (pass --host to choose another)", EnvHost, v, p.where(), theirs(t.Host))}
 }
 
 // ParseScopes splits a scope list written with spaces or commas, drops
@@ -331,14 +342,14 @@ func ParseScopes(s string) ([]string, error) {
 		}
 		for _, r := range sc {
 			if r < 0x21 || r == '"' || r == '\\' || r > 0x7e {
-				return nil, fmt.Errorf("scope %q is not a valid OAuth scope", sc)
+				return nil, badValue("a scope in it is not a valid OAuth scope", "scope %q is not a valid OAuth scope", sc)
 			}
 		}
 		seen[sc] = true
 		out = append(out, sc)
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("scopes %q name no scope: use all-apis or sql", s)
+		return nil, badValue("it names no scope: use all-apis or sql", "scopes %q name no scope: use all-apis or sql", s)
 	}
 	return out, nil
 }
@@ -349,16 +360,16 @@ func ParseScopes(s string) ([]string, error) {
 func checkRedirectURL(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme != "http" || u.Host == "" {
-		return "", fmt.Errorf("redirect URL %q must look like http://localhost:8020 (a loopback http URL the app connection registers)", raw)
+		return "", badValue("it must look like http://localhost:8020 (a loopback http URL the app connection registers)", "redirect URL %q must look like http://localhost:8020 (a loopback http URL the app connection registers)", raw)
 	}
 	if !IsLoopback(u.Hostname()) {
-		return "", fmt.Errorf("redirect URL %q must point at this machine (localhost, 127.0.0.1 or [::1])", raw)
+		return "", badValue("it must point at this machine (localhost, 127.0.0.1 or [::1])", "redirect URL %q must point at this machine (localhost, 127.0.0.1 or [::1])", raw)
 	}
 	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return "", fmt.Errorf("redirect URL %q must not carry a query, fragment or user", raw)
+		return "", badValue("it must not carry a query, fragment or user", "redirect URL %q must not carry a query, fragment or user", raw)
 	}
 	if p := u.Port(); p != "" && !validPort(p) {
-		return "", fmt.Errorf("redirect URL %q has an invalid port %q", raw, p)
+		return "", badValue("it has an invalid port", "redirect URL %q has an invalid port %q", raw, p)
 	}
 	return raw, nil
 }

@@ -1,0 +1,109 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// No message quotes a value the profile rendered from env_var(): not the
+// errors about the field, nor the engine's, nor env_var's own when a name
+// is computed from a value, nor the warnings.
+func TestErrorsDoNotQuoteVariables(t *testing.T) {
+	const secret = "S3cr3tV4lue-xyz"
+	vars := map[string]string{
+		"SECRETX": secret,
+		"SECRETQ": "S3cr3tV4lue\"xyz",
+		"SECRETH": "s3cr3tv4lue.example",
+		"SECRETJ": `{"S3cr3tV4lue": `,
+	}
+	base := map[string]string{"type": "databricks", "host": "h.example", "auth_type": "oauth"}
+	cases := []struct {
+		name   string
+		fields map[string]string
+		flags  Flags
+		// mention holds what the error must say.
+		mention []string
+		warn    bool // a warning, not an error
+	}{
+		{"host", map[string]string{"host": "{{ env_var('SECRETX') }} x"}, Flags{}, []string{"host of target dev in ", "profiles.yml:", "(from env_var('SECRETX'))", "is not a valid workspace host"}, false},
+		{"host port", map[string]string{"host": "https://{{ env_var('SECRETH') }}:99999"}, Flags{}, []string{"env_var('SECRETH')", "invalid port"}, false},
+		{"host scheme", map[string]string{"host": "ftp://{{ env_var('SECRETH') }}"}, Flags{}, []string{"env_var('SECRETH')", "https"}, false},
+		{"host user", map[string]string{"host": "https://{{ env_var('SECRETX') }}@h.example"}, Flags{}, []string{"env_var('SECRETX')", "user name"}, false},
+		{"client_id", map[string]string{"client_id": "{{ env_var('SECRETX') }} x"}, Flags{}, []string{"client_id of target dev", "(from env_var('SECRETX'))", "is not a valid client id: it must be one word"}, false},
+		{"scopes", map[string]string{"oauth_scopes": "{{ env_var('SECRETQ') }}"}, Flags{}, []string{"oauth_scopes of target dev", "env_var('SECRETQ')", "not a valid OAuth scope"}, false},
+		{"redirect", map[string]string{"oauth_redirect_url": "http://{{ env_var('SECRETH') }}:8020"}, Flags{}, []string{"oauth_redirect_url of target dev", "env_var('SECRETH')", "this machine"}, false},
+		{"type", map[string]string{"type": "{{ env_var('SECRETX') }}"}, Flags{}, []string{"type other than databricks", "env_var('SECRETX')"}, false},
+		{"auth_type", map[string]string{"auth_type": "{{ env_var('SECRETX') }}"}, Flags{}, []string{"auth_type (from env_var('SECRETX')) is not oauth"}, false},
+		{"computed name", map[string]string{"host": "{{ env_var(env_var('SECRETX')) }}"}, Flags{}, []string{"env_var() was given a name computed from another variable's value"}, false},
+		{"computed var name", map[string]string{"host": "{{ var(env_var('SECRETX')) }}"}, Flags{}, []string{"var() with a name computed"}, false},
+		{"computed name, extra argument", map[string]string{"host": "{{ env_var(env_var('SECRETX'), 'a', 'b') }}"}, Flags{}, []string{"env_var() with a name computed"}, false},
+		{"from_json", map[string]string{"host": "{{ env_var('SECRETX') | from_json }}"}, Flags{}, []string{"host: its Jinja does not render"}, false},
+		{"from_json slice", map[string]string{"host": "{{ env_var('SECRETJ')[2:4] | from_json }}"}, Flags{}, []string{"host: its Jinja does not render"}, false},
+		{"engine error", map[string]string{"host": "{{ env_var('SECRETX') | as_number }}"}, Flags{}, []string{"host: its Jinja does not render"}, false},
+		{"host warning", map[string]string{"host": "{{ env_var('SECRETH') }}"}, Flags{Host: "other.example"}, []string{"the host of env_var('SECRETH')"}, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			fields := map[string]string{}
+			for k, v := range base {
+				fields[k] = v
+			}
+			for k, v := range c.fields {
+				fields[k] = v
+			}
+			var b strings.Builder
+			b.WriteString("p:\n  target: dev\n  outputs:\n    dev:\n")
+			for k, v := range fields {
+				b.WriteString("      " + k + ": '" + strings.ReplaceAll(v, "'", "''") + "'\n")
+			}
+			for name, content := range map[string]string{"dbt_project.yml": "name: p\nprofile: p\n", "profiles.yml": b.String()} {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			e := Env{LookupEnv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }, Dir: dir, Home: t.TempDir()}
+			tg, err := Resolve(c.flags, e)
+			var msg string
+			switch {
+			case c.warn && err != nil:
+				t.Fatalf("Resolve: %v", err)
+			case c.warn:
+				msg = strings.Join(tg.Warnings, "\n")
+			case err == nil:
+				t.Fatalf("Resolve succeeded, want an error")
+			default:
+				msg = err.Error()
+			}
+			for _, s := range []string{secret, "S3cr3t", "s3cr3t", "V4lue", "v4lue"} {
+				if strings.Contains(msg, s) {
+					t.Errorf("message quotes the variable's value: %s", msg)
+				}
+			}
+			for _, m := range c.mention {
+				if !strings.Contains(msg, m) {
+					t.Errorf("message %q does not mention %q", msg, m)
+				}
+			}
+		})
+	}
+}
+
+// from_json's error is the engine's without encoding/json's, which quotes
+// the character it stumbled on.
+func TestFromJSONError(t *testing.T) {
+	r := &renderer{env: env(map[string]string{"SECRETX": "S3cr3tV4lue-xyz", "J": "[1, 2"})}
+	for _, src := range []string{
+		"{{ env_var('SECRETX') | from_json }}",
+		"{{ env_var('SECRETX') | fromjson }}",
+		"{{ env_var('SECRETX')[3:4] | from_json }}",
+		"{% if true %}{{ env_var('J') | from_json }}{% endif %}",
+	} {
+		_, err := r.render(src)
+		if err == nil || err.Error() != "Jinja: from_json: the value is not JSON" {
+			t.Errorf("render(%q) error = %v, want from_json's own", src, err)
+		}
+	}
+}
