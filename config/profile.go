@@ -45,6 +45,10 @@ type dbtTarget struct {
 	tokenServed bool
 	// line is where the target is named in profiles.yml.
 	line int
+	// profileVars and targetVars are the variables env_var() read to
+	// render the profile's and the target's names (as renderer.shown): a
+	// name that is not in profiles.yml is then not quoted.
+	profileVars, targetVars []string
 }
 
 // profileValue is one rendered field.
@@ -95,8 +99,13 @@ func (p *dbtTarget) fromEnv(key string) bool {
 
 // envCalls names the variables a field was rendered from, for messages.
 func (p *dbtTarget) envCalls(key string) string {
+	return envCallList(p.fields[key].vars)
+}
+
+// envCallList names variables (as renderer.shown has them) for messages.
+func envCallList(vars []string) string {
 	var calls []string
-	for _, v := range p.fields[key].vars {
+	for _, v := range vars {
 		if v == computedVar {
 			calls = append(calls, "env_var() of "+v)
 		} else {
@@ -162,6 +171,7 @@ func readDBTTarget(f Flags, env Env) (*dbtTarget, error) {
 		if p.profile, err = projectProfile(filepath.Join(dir, projectFileName), r); err != nil {
 			return nil, err
 		}
+		p.profileVars = r.shown
 		p.origins["profile"] = projectFileName
 	}
 
@@ -220,6 +230,9 @@ func (p *dbtTarget) selectOutput(f Flags, env Env, pf *yamlFile, r *renderer) (*
 		return nil, err
 	}
 	node, ok := top.value[p.profile]
+	if (!ok || p.profile == "config") && len(p.profileVars) > 0 {
+		return nil, fmt.Errorf("the profile dbt_project.yml names (from %s) is not in %s; %s", envCallList(p.profileVars), pf.path, has("profiles", profileNames(pf, top)))
+	}
 	if !ok || p.profile == "config" {
 		return nil, fmt.Errorf("profile %q not found in %s; %s (the name is from %s)", p.profile, pf.path, has("profiles", profileNames(pf, top)), p.origins["profile"])
 	}
@@ -250,6 +263,7 @@ func (p *dbtTarget) selectOutput(f Flags, env Env, pf *yamlFile, r *renderer) (*
 			return nil, fmt.Errorf("%s:%d: profile %q: target: %w", pf.path, prof.line["target"], p.profile, err)
 		}
 		p.origins["target"] = Origin(fmt.Sprintf("%s (%s)", profilesFileName, p.profile))
+		p.targetVars = r.shown
 		if len(r.shown) > 0 {
 			p.origins["target"] += Origin(" via env " + strings.Join(r.shown, ", "))
 		}
@@ -264,6 +278,9 @@ func (p *dbtTarget) selectOutput(f Flags, env Env, pf *yamlFile, r *renderer) (*
 		return nil, err
 	}
 	node, ok = outputs.value[p.name]
+	if !ok && len(p.targetVars) > 0 {
+		return nil, fmt.Errorf("the target profile %q names (from %s) is not in its outputs in %s; %s", p.profile, envCallList(p.targetVars), pf.path, has("targets", outputs.keys))
+	}
 	if !ok {
 		return nil, fmt.Errorf("target %q not found in profile %q of %s; %s (the name is from %s)", p.name, p.profile, pf.path, has("targets", outputs.keys), p.origins["target"])
 	}

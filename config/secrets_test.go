@@ -107,3 +107,32 @@ func TestFromJSONError(t *testing.T) {
 		}
 	}
 }
+
+// A profile or target name rendered from env_var() that profiles.yml does
+// not have is not quoted.
+func TestMissingNamesNotQuoted(t *testing.T) {
+	const secret = "S3cr3tV4lue-xyz"
+	for name, c := range map[string]struct{ project, profiles, mention string }{
+		"profile": {"name: p\nprofile: \"{{ env_var('SECRETX') }}\"\n", "p:\n  outputs:\n    dev: {type: databricks}\n", "the profile dbt_project.yml names (from env_var('SECRETX')) is not in"},
+		"target":  {"name: p\nprofile: p\n", "p:\n  target: \"{{ env_var('SECRETX') }}\"\n  outputs:\n    dev: {type: databricks}\n", "the target profile \"p\" names (from env_var('SECRETX')) is not in its outputs"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			for file, content := range map[string]string{"dbt_project.yml": c.project, "profiles.yml": c.profiles} {
+				if err := os.WriteFile(filepath.Join(dir, file), []byte(content), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			e := Env{LookupEnv: func(k string) (string, bool) {
+				if k == "SECRETX" {
+					return secret, true
+				}
+				return "", false
+			}, Dir: dir, Home: t.TempDir()}
+			_, err := Resolve(Flags{}, e)
+			if err == nil || strings.Contains(err.Error(), "S3cr3t") || !strings.Contains(err.Error(), c.mention) {
+				t.Errorf("Resolve error = %v, want one mentioning %q and not the value", err, c.mention)
+			}
+		})
+	}
+}
