@@ -94,7 +94,8 @@ func (r *renderer) render(src string) (_ string, err error) {
 	if len(src) > maxJinjaSize {
 		return "", fmt.Errorf("Jinja: the value is longer than %d KiB, which no profile needs", maxJinjaSize>>10)
 	}
-	if err := checkProfileJinja(src); err != nil {
+	bounded, err := checkProfileJinja(src)
+	if err != nil {
 		return "", err
 	}
 	if r.st == nil {
@@ -104,7 +105,7 @@ func (r *renderer) render(src string) (_ string, err error) {
 	st := r.st
 	st.read, st.shown, st.failure, st.values = nil, nil, nil, nil
 	var res renderResult
-	if boundedJinja(src) {
+	if bounded {
 		// Known to render small and quick: on this goroutine, which is
 		// cheaper than a handoff to a worker.
 		res = runRenderJob(renderJob{src, r.globals})
@@ -175,47 +176,37 @@ type boundError struct{ msg string }
 
 func (e *boundError) Error() string { return e.msg }
 
-// boundedJinja reports whether src is Jinja known to render small and
-// quick, whatever the variables it reads: short, with no {% set %}, and
-// only names, functions, filters and operators whose work and output are
-// in proportion to their input. (No {% set %} means no value is used
-// twice, so nothing can double; each env_var() adds at most a variable.)
-// Real profile values are of this kind; the rest is rendered under
-// watch, which costs a goroutine handoff.
-func boundedJinja(src string) bool {
-	if len(src) > maxBoundedJinja {
-		return false
-	}
-	for _, tag := range scanJinjaTags(src) {
-		if tag.kind == '%' {
-			switch statementKeyword(tag.text) {
-			case "if", "elif", "else", "endif":
-			default:
+// A value is bounded when its Jinja is known to render small and quick,
+// whatever the variables it reads: short, with no {% set %}, and only
+// names, functions, filters and operators whose work and output are in
+// proportion to their input. (No {% set %} means no value is used twice,
+// so nothing can double; each env_var() adds at most a variable.) Real
+// profile values are of this kind, and render on the caller's goroutine;
+// the rest is rendered under watch, which costs a goroutine handoff.
+// checkProfileJinja tells bounded values.
+
+var boundedStatements = map[string]bool{"if": true, "elif": true, "else": true, "endif": true}
+
+// boundedTokens reports whether a tag's tokens are all of a bounded value.
+func boundedTokens(toks []jinjaToken) bool {
+	for _, t := range toks {
+		switch t.kind {
+		case tokName:
+			if !boundedNames[t.val] {
 				return false
 			}
-		}
-		if tag.kind == '#' {
-			continue
-		}
-		for _, t := range tokenizeJinja(tag.text) {
-			switch t.kind {
-			case tokName:
-				if !boundedNames[t.val] {
-					return false
-				}
-			case tokOp:
-				switch t.val {
-				case "==", "!=", "<", ">", "<=", ">=", "+", "-":
-				default:
-					return false
-				}
+		case tokOp:
+			switch t.val {
+			case "==", "!=", "<", ">", "<=", ">=", "+", "-":
+			default:
+				return false
 			}
 		}
 	}
 	return true
 }
 
-// maxBoundedJinja is the longest value boundedJinja accepts.
+// maxBoundedJinja is the longest bounded value.
 const maxBoundedJinja = 256
 
 var boundedNames = map[string]bool{

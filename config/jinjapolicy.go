@@ -33,26 +33,37 @@ import (
 // tokenizer splits each tag into tokens. Both are mirrored below, so what
 // is checked here is exactly what the engine runs. An unclosed tag is left
 // for the engine to report.
-func checkProfileJinja(src string) error {
+//
+// It also reports whether the value is bounded (see boundedTokens), which
+// it tells from the same tokens.
+func checkProfileJinja(src string) (bounded bool, err error) {
+	bounded = len(src) <= maxBoundedJinja
 	sets := 0
 	for _, tag := range scanJinjaTags(src) {
+		if tag.kind == '#' {
+			continue
+		}
+		toks := tokenizeJinja(tag.text)
 		var err error
 		switch tag.kind {
 		case '%':
-			if statementKeyword(tag.text) == "set" {
+			keyword := statementKeyword(tag.text)
+			if keyword == "set" {
 				if sets++; sets > maxSets {
-					return fmt.Errorf("Jinja: a profile value may have at most %d {%% set %%} statements", maxSets)
+					return false, fmt.Errorf("Jinja: a profile value may have at most %d {%% set %%} statements", maxSets)
 				}
 			}
-			err = checkStatement(tag.text)
+			bounded = bounded && boundedStatements[keyword]
+			err = checkStatement(tag.text, keyword, toks)
 		case '{':
-			err = checkExpression(tag.text)
+			err = checkTokens(toks)
 		}
 		if err != nil {
-			return fmt.Errorf("Jinja: %w", err)
+			return false, fmt.Errorf("Jinja: %w", err)
 		}
+		bounded = bounded && boundedTokens(toks)
 	}
-	return nil
+	return bounded, nil
 }
 
 // maxSets bounds the {% set %} statements of one value.
@@ -60,8 +71,7 @@ const maxSets = 16
 
 const allowedStatements = "{% if %}, {% elif %}, {% else %}, {% endif %} and {% set %}"
 
-func checkStatement(text string) error {
-	keyword := statementKeyword(text)
+func checkStatement(text, keyword string, toks []jinjaToken) error {
 	switch keyword {
 	case "if", "elif", "else", "endif", "endset":
 	case "set":
@@ -75,7 +85,7 @@ func checkStatement(text string) error {
 	default:
 		return fmt.Errorf("{%% %s %%} is not allowed in a profile: it may use only %s", keyword, allowedStatements)
 	}
-	return checkExpression(text)
+	return checkTokens(toks)
 }
 
 // statementKeyword is the engine's stmtKeyword: the leading letters and
@@ -94,10 +104,9 @@ func statementKeyword(text string) string {
 // allocations the engine makes for a slice stay in proportion to them.
 const maxSliceDigits = 5
 
-// checkExpression checks the tokens of an expression, or of a statement
-// (its keyword and target are tokens like any other).
-func checkExpression(text string) error {
-	toks := tokenizeJinja(text)
+// checkTokens checks the tokens of an expression, or of a statement (its
+// keyword and target are tokens like any other).
+func checkTokens(toks []jinjaToken) error {
 	// open holds, for each bracket not yet closed, the bracket and the
 	// index of the token after it.
 	type bracket struct {
