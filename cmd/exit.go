@@ -19,6 +19,16 @@ const (
 	ExitInterrupted   = 130
 )
 
+const envHelp = `Environment:
+  DATABRICKS_HOST, DATABRICKS_CLIENT_ID   the workspace and OAuth client, after flags and the dbt profile
+  DATABRICKS_CLIENT_SECRET                a service principal's secret (with DATABRICKS_CLIENT_ID)
+  DBTDBX_CLIENT_SECRET                    the secret of an OAuth app connection that has one
+  DBTDBX_STORAGE=keyring|file|none        like --storage
+  DBTDBX_KEYRING_TIMEOUT=10s              how long to wait for the keyring (default 3s)
+  DBTDBX_KEYRING_CACHE=on|off             the copy of access tokens in the Linux kernel keyring (default on)
+  DBTDBX_DEBUG=1                          like --debug
+  DBT_PROJECT_DIR, DBT_PROFILES_DIR, DBT_PROFILE, DBT_TARGET   as in dbt`
+
 const exitCodesHelp = `Exit codes:
   0    success
   1    error (network, server, keyring, configuration)
@@ -52,7 +62,11 @@ func (e interrupted) Is(target error) bool { return target == context.Canceled }
 func withHint(err error, hint string) error { return hintError{err: err, hint: hint} }
 
 // report prints err on w and returns the exit code it calls for.
-func report(w io.Writer, err error) int {
+func report(w io.Writer, err error) int { return reportFor(w, err, "dbtdbx") }
+
+// reportFor is report for an error of command (its path, as "dbtdbx
+// token"), whose help a usage error points at.
+func reportFor(w io.Writer, err error, command string) int {
 	code := ExitError
 	var ue usageError
 	var ce codedError
@@ -82,7 +96,7 @@ func report(w io.Writer, err error) int {
 		fmt.Fprintln(w, "  DBTDBX_CLIENT_SECRET for an app connection with a secret, DATABRICKS_CLIENT_SECRET or the profile's client_secret for a service principal.")
 	}
 	if code == ExitUsage {
-		fmt.Fprintln(w, "  Run 'dbtdbx --help' for usage.")
+		fmt.Fprintf(w, "  Run '%s --help' for usage.\n", command)
 	}
 	return code
 }

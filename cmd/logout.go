@@ -13,8 +13,12 @@ import (
 
 func newLogout(g *globals) *cobra.Command {
 	return &cobra.Command{
-		Use:     "logout",
-		Short:   "Remove the stored tokens for the target",
+		Use:   "logout",
+		Short: "Remove the stored tokens for the target",
+		Long: `Remove the stored access and refresh tokens of the target from the store,
+and on Linux the copy of the access token in the kernel keyring, so that
+token and exec need a new login. The tokens are not revoked at the server:
+an access token already handed out works until it expires.`,
 		Example: `  dbtdbx logout --host https://adb-1234.5.azuredatabricks.net`,
 		Args:    noArgs,
 		RunE: func(*cobra.Command, []string) error {

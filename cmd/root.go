@@ -239,7 +239,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		// Whatever failed, it failed because the user stopped it.
 		err = interrupted{fmt.Sprintf("stopped before it finished (%v)", err)}
 	}
-	return report(stderr, err)
+	command := "dbtdbx"
+	if c, _, ferr := root.Find(args); ferr == nil {
+		command = c.CommandPath()
+	}
+	return reportFor(stderr, err, command)
 }
 
 // childRunning is set while exec's command runs: signals are then for it.
@@ -252,6 +256,8 @@ func newRoot(g *globals, args []string) *cobra.Command {
 		Long: `dbtdbx signs you in to a Databricks workspace once (OAuth in the browser),
 keeps the tokens in the OS keyring, and prints a valid bearer token whenever
 something needs one, refreshing it before it expires.
+
+` + envHelp + `
 
 ` + exitCodesHelp,
 		Example: `  dbtdbx login --host https://adb-1234.5.azuredatabricks.net
@@ -323,7 +329,7 @@ func outputFormat(v string, allowed ...string) error {
 	if slices.Contains(allowed, v) {
 		return nil
 	}
-	return usageError{fmt.Errorf("unknown output format %q (use one of %v)", v, allowed)}
+	return usageError{fmt.Errorf("unknown output format %q (use %s)", v, strings.Join(allowed, ", "))}
 }
 
 // oneOf checks the value of flag against the allowed ones.
@@ -331,7 +337,7 @@ func oneOf(flag, v string, allowed ...string) error {
 	if slices.Contains(allowed, v) {
 		return nil
 	}
-	return usageError{fmt.Errorf("%s %q is not one of %v", flag, v, allowed)}
+	return usageError{fmt.Errorf("%s %q is not one of %s", flag, v, strings.Join(allowed, ", "))}
 }
 
 type lockedWriter struct {
