@@ -278,7 +278,7 @@ echo "dependencies" >&2
 deps=(
   "net/http" "html/template" "encoding/json" "log/slog"
   "github.com/spf13/cobra" "golang.org/x/oauth2" "github.com/zalando/go-keyring" "github.com/pkg/browser"
-  "github.com/gofrs/flock" "gopkg.in/yaml.v3" "golang.org/x/term"
+  "github.com/gofrs/flock" "go.yaml.in/yaml/v3" "golang.org/x/term"
   "github.com/ardanlabs/jinja"
 )
 dep=$work/dep
@@ -336,7 +336,7 @@ EOF
     (cd "$project" && GODEBUG=inittrace=1 "$dbtdbx" token --storage file 2>&1 >/dev/null)
   done | awk '$1 == "init" {
       p = $2; m = p
-      if (p ~ /^github\.com\// || p ~ /^gopkg\.in\// || p ~ /^golang\.org\/x\//) { n = split(p, a, "/"); m = a[1] "/" a[2] "/" a[3]; if (a[1] == "gopkg.in") m = a[1] "/" a[2] }
+      if (p ~ /^[^\/]*\./) { n = split(p, a, "/"); m = a[1] "/" a[2] "/" a[3]; if (a[1] == "gopkg.in") m = a[1] "/" a[2] }
       else if (p ~ /^vendor\//) m = "std (vendored x/net, x/crypto)"
       else m = "std"
       t[m] += $5; b[m] += $8; total += $5
