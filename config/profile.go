@@ -175,7 +175,7 @@ func readDBTTarget(f Flags, env Env) (*dbtTarget, error) {
 		p.origins["profile"] = projectFileName
 	}
 
-	if p.profilesFile, p.origins["profiles_file"], err = findProfiles(f, env); err != nil {
+	if p.profilesFile, p.origins["profiles_file"], err = findProfiles(f, env, dir); err != nil {
 		return nil, err
 	}
 	pf, err := readYAML(p.profilesFile)

@@ -599,6 +599,12 @@ azure_client_secret: "{{ env_var('ARM_CLIENT_SECRET') }}"`)),
 			err:   []string{"no profiles.yml found", "$ROOT/proj and $ROOT/home/.dbt", "--profiles-dir", "profiles.yaml, but dbt reads only the name profiles.yml"},
 		},
 		{
+			name:  "the project's profiles.yml, run from a subdirectory",
+			files: map[string]string{"proj/dbt_project.yml": project, "proj/profiles.yml": jaffle, "proj/models/x": ""},
+			dir:   "proj/models",
+			err:   []string{"no profiles.yml found", "the dbt project $ROOT/proj holds one", "--profiles-dir $ROOT/proj"},
+		},
+		{
 			name:  "--profiles-dir that does not exist",
 			files: map[string]string{"proj/dbt_project.yml": project},
 			flags: Flags{ProfilesDir: "conf"},

@@ -57,7 +57,7 @@ func findProject(f Flags, env Env) (dir string, origin Origin, err error) {
 // findProfiles returns the profiles.yml dbt reads: in --profiles-dir, then
 // DBT_ENGINE_PROFILES_DIR, then DBT_PROFILES_DIR, then the current directory
 // when it holds one, then ~/.dbt/.
-func findProfiles(f Flags, env Env) (path string, origin Origin, err error) {
+func findProfiles(f Flags, env Env, projectDir string) (path string, origin Origin, err error) {
 	for _, c := range []struct {
 		dir    string
 		origin Origin
@@ -100,6 +100,12 @@ func findProfiles(f Flags, env Env) (path string, origin Origin, err error) {
 		if hint = yamlSpellingHint(dir); hint != "" {
 			break
 		}
+	}
+	// dbt reads profiles.yml from the current directory, not the project's:
+	// run from a subdirectory or with --project-dir, the project's own is
+	// not found, which puzzles people who see it there.
+	if projectDir != "" && projectDir != env.Dir && isFile(filepath.Join(projectDir, profilesFileName)) {
+		hint += fmt.Sprintf("; the dbt project %s holds one, which dbt reads only from that directory or with --profiles-dir %s", projectDir, projectDir)
 	}
 	return "", "", fmt.Errorf("no %s found (looked in %s): pass --profiles-dir or set %s%s",
 		profilesFileName, strings.Join(looked, " and "), EnvProfilesDir, hint)
