@@ -403,6 +403,9 @@ func (r *renderState) envVar(args []jinja.Value, kwargs map[string]jinja.Value) 
 		return jinja.NewString(v), nil
 	}
 	if hasDefault && !def.IsNone() && !def.IsUndefined() {
+		if named {
+			r.markDefault(name)
+		}
 		return def, nil
 	}
 	if !named {
@@ -445,6 +448,16 @@ func (r *renderState) noteRead(name string) {
 		r.shown = append(r.shown, name)
 	} else {
 		r.shown = append(r.shown, computedVar)
+	}
+}
+
+// markDefault notes in what status shows that the variable name was unset
+// and its default used, so status does not name it as the source.
+func (r *renderState) markDefault(name string) {
+	for i, n := range r.shown {
+		if n == name {
+			r.shown[i] = name + " (unset, default used)"
+		}
 	}
 }
 

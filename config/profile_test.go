@@ -130,7 +130,7 @@ func TestResolveProfile(t *testing.T) {
 			name:  "target: is Jinja too",
 			files: home(strings.Replace(jaffle, "target: dev", `target: "{{ env_var('WHICH', 'prod') }}"`, 1)),
 			vars:  map[string]string{"DBT_ENV_SECRET_PROD_TOKEN": "dapi-prod"},
-			want:  map[string]string{"target": "prod", "origin:target": "profiles.yml (jaffle) via env WHICH"},
+			want:  map[string]string{"target": "prod", "origin:target": "profiles.yml (jaffle) via env WHICH (unset, default used)"},
 		},
 		{
 			name:  "no target: means the target named default",
@@ -351,7 +351,7 @@ auth_type: oauth`)),
 host: h.cloud.databricks.com
 http_path: "/sql/1.0/warehouses/{{ env_var('WAREHOUSE', 'fallback') }}"
 auth_type: "{{ env_var('AUTH', 'oauth') }}"`)),
-			want: map[string]string{"http_path": "/sql/1.0/warehouses/fallback", "auth_type": "oauth", "origin:auth_type": "profiles.yml (jaffle.dev) via env AUTH"},
+			want: map[string]string{"http_path": "/sql/1.0/warehouses/fallback", "auth_type": "oauth", "origin:auth_type": "profiles.yml (jaffle.dev) via env AUTH (unset, default used)"},
 		},
 		{
 			name: "env_var: a numeric default and a nested env_var default",
@@ -362,7 +362,7 @@ auth_type: oauth`)),
 			vars: map[string]string{"DEFAULT_HTTP_PATH": "/sql/1.0/warehouses/nested"},
 			want: map[string]string{
 				"host": "https://adb-1234.5.azuredatabricks.net", "http_path": "/sql/1.0/warehouses/nested",
-				"origin:host": "profiles.yml (jaffle.dev) via env WS_ID, WS_SHARD",
+				"origin:host": "profiles.yml (jaffle.dev) via env WS_ID (unset, default used), WS_SHARD (unset, default used)",
 			},
 		},
 		{
