@@ -84,15 +84,25 @@ func TestCachedFailedSaveLeavesNoStaleCopy(t *testing.T) {
 	}
 }
 
-func TestSourceHandsOutCachedTokenWithoutReadingTheStore(t *testing.T) {
-	srv, n := tokenServer(t, 200, `{}`)
-	st, c := &countingStore{}, newMemCache()
-	cs := &Cached{Store: st, Cache: c}
-	e := entry(time.Hour, 50*time.Minute)
-	e.TokenURL = srv.URL
+// cachedLogin is a store with a cache in front, holding e saved through
+// both, as a login leaves them; tokenURL, when set, is e's token endpoint.
+func cachedLogin(t *testing.T, e *Entry, tokenURL string) (*countingStore, *Cached) {
+	t.Helper()
+	st := &countingStore{}
+	cs := &Cached{Store: st, Cache: newMemCache()}
+	if tokenURL != "" {
+		e.TokenURL = tokenURL
+	}
 	if err := cs.Save(e); err != nil {
 		t.Fatal(err)
 	}
+	return st, cs
+}
+
+func TestSourceHandsOutCachedTokenWithoutReadingTheStore(t *testing.T) {
+	srv, n := tokenServer(t, 200, `{}`)
+	e := entry(time.Hour, 50*time.Minute)
+	st, cs := cachedLogin(t, e, srv.URL)
 	got, err := source(cs).Token(context.Background(), false)
 	if err != nil || got.AccessToken != "at-old" || st.loads != 0 || n.Load() != 0 {
 		t.Fatalf("got %v, %v; %d loads, %d calls; want the cached token, no load, no call", got, err, st.loads, n.Load())
@@ -101,13 +111,8 @@ func TestSourceHandsOutCachedTokenWithoutReadingTheStore(t *testing.T) {
 
 func TestSourceRefreshesPastADueCachedToken(t *testing.T) {
 	srv, n := tokenServer(t, 200, `{"access_token":"at-new","token_type":"Bearer","refresh_token":"rt-new","expires_in":3600,"scope":"all-apis offline_access"}`)
-	st, c := &countingStore{}, newMemCache()
-	cs := &Cached{Store: st, Cache: c}
 	e := entry(time.Hour, time.Minute)
-	e.TokenURL = srv.URL
-	if err := cs.Save(e); err != nil {
-		t.Fatal(err)
-	}
+	st, cs := cachedLogin(t, e, srv.URL)
 	got, err := source(cs).Token(context.Background(), false)
 	if err != nil || got.AccessToken != "at-new" || n.Load() != 1 || st.loads == 0 {
 		t.Fatalf("got %v, %v; %d calls, %d loads; want one refresh through the store", got, err, n.Load(), st.loads)
@@ -121,12 +126,8 @@ func TestSourceRefreshesPastADueCachedToken(t *testing.T) {
 }
 
 func TestSourceSkipsACachedTokenWithoutTheScopes(t *testing.T) {
-	st, c := &countingStore{}, newMemCache()
-	cs := &Cached{Store: st, Cache: c}
 	e := entry(time.Hour, 50*time.Minute)
-	if err := cs.Save(e); err != nil {
-		t.Fatal(err)
-	}
+	st, cs := cachedLogin(t, e, "")
 	src := source(cs)
 	src.Scopes = []string{"sql"}
 	if _, err := src.Token(context.Background(), false); !errors.Is(err, ErrLoginRequired) || st.loads == 0 {
@@ -136,13 +137,8 @@ func TestSourceSkipsACachedTokenWithoutTheScopes(t *testing.T) {
 
 func TestSourceForcedRefreshIgnoresTheCache(t *testing.T) {
 	srv, n := tokenServer(t, 200, `{"access_token":"at-new","token_type":"Bearer","expires_in":3600,"scope":"all-apis offline_access"}`)
-	st, c := &countingStore{}, newMemCache()
-	cs := &Cached{Store: st, Cache: c}
 	e := entry(time.Hour, 50*time.Minute)
-	e.TokenURL = srv.URL
-	if err := cs.Save(e); err != nil {
-		t.Fatal(err)
-	}
+	st, cs := cachedLogin(t, e, srv.URL)
 	got, err := source(cs).Token(context.Background(), true)
 	if err != nil || got.AccessToken != "at-new" || n.Load() != 1 || st.e.RefreshToken != "rt-old" {
 		t.Fatalf("forced: %v, %v, %d calls, stored refresh token %q", got, err, n.Load(), st.e.RefreshToken)
