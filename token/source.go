@@ -271,8 +271,14 @@ func (s *Source) loadObtained(force bool) (e *Entry, usable bool, err error) {
 // EntryFromToken builds the entry for a token issued at now. Scopes granted
 // by the response win over scopes.
 func EntryFromToken(tok *oauth2.Token, key Key, scopes []string, tokenURL string, now time.Time) *Entry {
+	// expires_in counts from now: computing the expiry from it keeps it on
+	// the same clock as Obtained, which x/oauth2's Expiry (from its own
+	// time.Now) is not when the caller's clock is another.
 	expiry := tok.Expiry
-	if expiry.IsZero() {
+	switch {
+	case tok.ExpiresIn > 0:
+		expiry = now.Add(time.Duration(tok.ExpiresIn) * time.Second)
+	case expiry.IsZero():
 		expiry = now.Add(time.Hour)
 	}
 	return &Entry{
