@@ -142,19 +142,27 @@ func (r *renderer) watchedRender(src string) (renderResult, error) {
 	w.jobs <- renderJob{src, r.globals}
 	tick := time.NewTimer(renderPoll)
 	defer tick.Stop()
+	tooMuch := func() error {
+		metrics.Read(sample)
+		if heapBytes(sample) > heapLimit {
+			return &boundError{fmt.Sprintf("Jinja: rendering this value needed more than %d MiB: no profile value needs that", memLimit>>20)}
+		}
+		return nil
+	}
 	for {
 		select {
 		case res := <-w.results:
 			putRenderWorker(w)
+			// A render that grew past the bound between two polls is
+			// caught here: what it made is still held by the result.
+			if over := tooMuch(); over != nil {
+				return renderResult{}, over
+			}
 			return res, nil
 		case <-tick.C:
 		}
-		metrics.Read(sample)
-		var over error
-		switch {
-		case heapBytes(sample) > heapLimit:
-			over = &boundError{fmt.Sprintf("Jinja: rendering this value needed more than %d MiB: no profile value needs that", memLimit>>20)}
-		case time.Since(start) > timeLimit:
+		over := tooMuch()
+		if over == nil && time.Since(start) > timeLimit {
 			over = &boundError{fmt.Sprintf("Jinja: rendering this value took more than %v: no profile value needs that", timeLimit)}
 		}
 		if over != nil {
