@@ -37,9 +37,14 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"token", "--lock-timeout", "-1s", "--host", "h.example"}, nil, ExitUsage, "--lock-timeout must be positive"},
 		{[]string{"token", "--min-ttl", "0s", "--host", "h.example"}, nil, ExitUsage, "--min-ttl must be positive"},
 		{[]string{"token"}, nil, ExitError, "DATABRICKS_HOST"},
-		{[]string{"status", "--host", "http://dbc-x.cloud.databricks.com"}, nil, ExitError, "plain http"},
+		// A bad value is a usage error on the command line, and one of
+		// configuration in the environment or a profile.
+		{[]string{"status", "--host", "http://dbc-x.cloud.databricks.com"}, nil, ExitUsage, "plain http"},
+		{[]string{"token", "--host", "ftp://x"}, nil, ExitUsage, "flag --host"},
+		{[]string{"token", "--host", "h.example", "--client-id", "a b"}, nil, ExitUsage, "flag --client-id"},
+		{[]string{"token", "--host", "h.example", "--scopes", "offline_access"}, nil, ExitUsage, "flag --scopes"},
 		{[]string{"token"}, map[string]string{"DATABRICKS_HOST": "ftp://x"}, ExitError, "env DATABRICKS_HOST"},
-		{[]string{"login", "--host", "h.example", "--redirect-url", "http://example.com:8020"}, nil, ExitError, "this machine"},
+		{[]string{"login", "--host", "h.example", "--redirect-url", "http://example.com:8020"}, nil, ExitUsage, "this machine"},
 		{[]string{"status", "--host", "h.example"}, map[string]string{"DBTDBX_KEYRING_TIMEOUT": "soon"}, ExitError, "DBTDBX_KEYRING_TIMEOUT"},
 	}
 	for _, c := range cases {

@@ -49,7 +49,11 @@ type globals struct {
 
 // target resolves the command's Target from flags and the environment.
 func (g *globals) target() (*config.Target, error) {
-	return config.Resolve(g.flags, g.env)
+	t, err := config.Resolve(g.flags, g.env)
+	if fe := (*config.FlagError)(nil); errors.As(err, &fe) {
+		return nil, usageError{err}
+	}
+	return t, err
 }
 
 func (g *globals) getenv(name string) string { return g.env.Get(name) }

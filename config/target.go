@@ -255,8 +255,20 @@ func (p *dbtTarget) explain(key string, origin Origin, what string, err error) e
 		}
 		return p.fieldError(key, err)
 	}
-	return fmt.Errorf("%w (from %s)", err, origin)
+	err = fmt.Errorf("%w (from %s)", err, origin)
+	if strings.HasPrefix(string(origin), "flag ") {
+		return &FlagError{err}
+	}
+	return err
 }
+
+// FlagError is a value given on the command line that is not valid: a
+// usage error, where the same value from a profile or the environment is
+// one of configuration.
+type FlagError struct{ err error }
+
+func (e *FlagError) Error() string { return e.err.Error() }
+func (e *FlagError) Unwrap() error { return e.err }
 
 // source is a candidate value and where it came from; "" means unset.
 type source struct {
