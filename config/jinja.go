@@ -119,6 +119,9 @@ func (r *renderer) render(src string) (_ string, err error) {
 	if res.err != nil {
 		return "", res.err
 	}
+	if len(res.out) > maxJinjaSize {
+		return "", fmt.Errorf("Jinja: the value renders to more than %d KiB, which no profile needs", maxJinjaSize>>10)
+	}
 	return res.out, nil
 }
 

@@ -116,6 +116,7 @@ func TestRenderPolicy(t *testing.T) {
 		{"{{ 'abc'[:env_var('NUM') | int] }}", "a slice may only have literal numbers"},
 		{"{{ 'abc'[1-2:] }}", "a slice may only have literal numbers"},
 		{"{{ 'x' ~ " + strings.Repeat("'y' ~ ", maxJinjaSize/6) + "'z' }}", "longer than 64 KiB"},
+		{"{% set a = 'xxxxxxxxxx' %}{% set b = a|replace('x', a) %}{% set c = b|replace('x', b) %}{{ c|replace('x', a) }}", "renders to more than 64 KiB"},
 	}
 	for _, c := range refused {
 		got, err := r.render(c.src)
