@@ -55,6 +55,12 @@ func TestEntraServicePrincipalIsNotSupportedYet(t *testing.T) {
 			t.Errorf("%s for an Entra ID service principal: exit %d, stdout %q, stderr %q", cmd, code, stdout, stderr)
 		}
 	}
+	// status reports the target, then fails as the others do: no login
+	// could help, so it names none.
+	code, stdout, stderr := runInProject(t, outputs, "status")
+	if code != 1 || !strings.Contains(stdout, "Entra ID") || !strings.Contains(stderr, "Entra ID service principal") || strings.Contains(stderr, "Run: dbtdbx login") || strings.Contains(stdout+stderr, secret) {
+		t.Errorf("status for an Entra ID service principal: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
 }
 
 func TestTokenWithControlCharactersIsRefused(t *testing.T) {

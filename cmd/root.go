@@ -115,7 +115,7 @@ func bearerToken(tok string) bool {
 }
 
 func azureUnsupported(t *config.Target) error {
-	return fmt.Errorf("target %s is an Entra ID service principal (azure_client_id %s): dbtdbx does not support Azure service principals yet; use a Databricks OAuth login (auth_type: oauth) or a Databricks service principal (client_id and client_secret)", targetName(t), t.AzureClientID)
+	return fmt.Errorf("target %s is an Entra ID service principal (azure_client_id %s): dbtdbx does not support Entra ID service principals yet: remove azure_client_id and azure_client_secret from the target to log in with dbtdbx login, or use a Databricks service principal (client_id and client_secret)", targetName(t), t.AzureClientID)
 }
 
 // servicePrincipal returns a token.Source's Obtain for a service principal

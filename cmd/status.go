@@ -103,6 +103,9 @@ func (o *statusOptions) run(_ context.Context) error {
 	} else {
 		printStatus(o.stdout, t, &r)
 	}
+	if t.Auth == config.AuthAzureServicePrincipal {
+		return azureUnsupported(t)
+	}
 	if !r.LoggedIn {
 		return withHint(fmt.Errorf("%w: %s", token.ErrLoginRequired, r.Reason), loginHint(t))
 	}
