@@ -422,7 +422,7 @@ func (r *renderState) envVar(args []jinja.Value, kwargs map[string]jinja.Value) 
 	if !named {
 		return jinja.Undefined(), r.fail(errors.New("env_var() was given a name computed from another variable's value, and that variable is not set and has no default"))
 	}
-	return jinja.Undefined(), r.fail(fmt.Errorf("environment variable %s is not set, and env_var('%s') gives no default", quoted, quoted))
+	return jinja.Undefined(), r.fail(fmt.Errorf("environment variable %s is not set, and env_var('%s') gives no default: set it (dbt needs it too)", quoted, quoted))
 }
 
 // projectVar is dbt's var(name[, default]). Profiles see no project or
