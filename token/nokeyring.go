@@ -28,24 +28,43 @@ func KeyringUnavailable(err error) bool {
 	return errors.Is(err, ErrNoKeyring) || noKeyring(err)
 }
 
-// noKeyring recognises go-keyring's "no keyring here" errors. On Linux it
-// reaches the Secret Service through github.com/godbus/dbus, whose errors
-// are either typed (exec, dial) or known by their text only.
-func noKeyring(err error) bool {
+// noKeyring recognises go-keyring's "no keyring here" errors.
+func noKeyring(err error) bool { return noKeyringReason(err) != "" }
+
+// noKeyringReason says in words why err means there is no keyring here, or
+// returns "" when it does not. On Linux go-keyring reaches the Secret
+// Service through github.com/godbus/dbus, whose errors are either typed
+// (exec, dial) or known by their text only.
+func noKeyringReason(err error) string {
 	// No DBUS_SESSION_BUS_ADDRESS, and no dbus-launch to start a bus.
 	var ee *exec.Error
 	if errors.As(err, &ee) && errors.Is(ee.Err, exec.ErrNotFound) {
-		return true
+		return "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set, and dbus-launch is not installed to start one)"
 	}
 	// A bus address left behind by a session that is gone: the socket is
 	// missing, or nobody listens on it any more.
 	var oe *net.OpError
 	if errors.As(err, &oe) && oe.Op == "dial" && (errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED)) {
-		return true
+		return "the D-Bus session bus that DBUS_SESSION_BUS_ADDRESS names is gone"
 	}
 	msg := err.Error()
-	return strings.Contains(msg, "dbus: couldn't determine address of session bus") ||
+	switch {
+	case strings.Contains(msg, "dbus: couldn't determine address of session bus"):
+		return "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)"
+	case strings.Contains(msg, "org.freedesktop.secrets was not provided by any .service files"):
 		// A bus, but nothing on it or installed for it provides the
 		// Secret Service (org.freedesktop.DBus.Error.ServiceUnknown).
-		strings.Contains(msg, "org.freedesktop.secrets was not provided by any .service files")
+		return "nothing on the D-Bus session bus provides the Secret Service (such as gnome-keyring or KeePassXC)"
+	}
+	return ""
 }
+
+// reasoned is an error told in words: its text is why, and it unwraps to
+// the error it explains.
+type reasoned struct {
+	why string
+	err error
+}
+
+func (r reasoned) Error() string { return r.why }
+func (r reasoned) Unwrap() error { return r.err }

@@ -92,10 +92,16 @@ func probe(t *testing.T, env ...string) probeReport {
 	return r
 }
 
-func checkUnavailable(t *testing.T, r probeReport, wantRaw string) {
+// checkUnavailable checks that r saw no keyring, go-keyring's error
+// containing wantRaw and the store's saying why in words (wantWhy) rather
+// than quoting it.
+func checkUnavailable(t *testing.T, r probeReport, wantRaw, wantWhy string) {
 	t.Helper()
 	if !strings.Contains(r.Raw, wantRaw) {
 		t.Errorf("go-keyring said %q, want it to contain %q", r.Raw, wantRaw)
+	}
+	if !strings.Contains(r.Err, wantWhy) || strings.Contains(r.Err, wantRaw) {
+		t.Errorf("the store said %q, want it to say %q instead of %q", r.Err, wantWhy, wantRaw)
 	}
 	if !r.RawUnavailable || !r.Unavailable || !r.NoKeyring || r.Timeout {
 		t.Errorf("go-keyring's %q: KeyringUnavailable %v; the store's %q: KeyringUnavailable %v, ErrNoKeyring %v, timeout %v; want no keyring",
@@ -105,13 +111,13 @@ func checkUnavailable(t *testing.T, r probeReport, wantRaw string) {
 
 func TestNoKeyringWithoutABus(t *testing.T) {
 	t.Parallel()
-	checkUnavailable(t, probe(t), `exec: "dbus-launch": executable file not found in $PATH`)
+	checkUnavailable(t, probe(t), `exec: "dbus-launch": executable file not found in $PATH`, "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set")
 }
 
 func TestNoKeyringWhenTheBusSocketIsGone(t *testing.T) {
 	t.Parallel()
 	gone := filepath.Join(t.TempDir(), "bus")
-	checkUnavailable(t, probe(t, "DBUS_SESSION_BUS_ADDRESS=unix:path="+gone), "connect: no such file or directory")
+	checkUnavailable(t, probe(t, "DBUS_SESSION_BUS_ADDRESS=unix:path="+gone), "connect: no such file or directory", "the D-Bus session bus that DBUS_SESSION_BUS_ADDRESS names is gone")
 }
 
 func TestNoKeyringWhenNobodyListensOnTheBusSocket(t *testing.T) {
@@ -124,7 +130,7 @@ func TestNoKeyringWhenNobodyListensOnTheBusSocket(t *testing.T) {
 	// Closed without removing the socket file, like a bus daemon that was killed.
 	l.SetUnlinkOnClose(false)
 	l.Close()
-	checkUnavailable(t, probe(t, "DBUS_SESSION_BUS_ADDRESS=unix:path="+path), "connect: connection refused")
+	checkUnavailable(t, probe(t, "DBUS_SESSION_BUS_ADDRESS=unix:path="+path), "connect: connection refused", "the D-Bus session bus that DBUS_SESSION_BUS_ADDRESS names is gone")
 }
 
 // busConfig is a session bus listening in dir that can activate only the
@@ -204,7 +210,7 @@ func privateBus(t *testing.T, services map[string]string) string {
 func TestNoKeyringOnABusWithoutSecretService(t *testing.T) {
 	t.Parallel()
 	addr := privateBus(t, nil)
-	checkUnavailable(t, probe(t, "DBUS_SESSION_BUS_ADDRESS="+addr), "The name org.freedesktop.secrets was not provided by any .service files")
+	checkUnavailable(t, probe(t, "DBUS_SESSION_BUS_ADDRESS="+addr), "The name org.freedesktop.secrets was not provided by any .service files", "nothing on the D-Bus session bus provides the Secret Service")
 }
 
 // A locked keyring is a keyring: its error must reach the user, never send

@@ -115,7 +115,7 @@ func (k *Keyring) call(what string, f func(b KeyringBackend) (string, error)) (s
 		case r.err == nil || isNotFound(r.err):
 			return r.v, r.err
 		case noKeyring(r.err):
-			return "", keyringError{fmt.Errorf("%w: %s: could not %s: %w", ErrNoKeyring, KeyringName(), what, r.err)}
+			return "", keyringError{fmt.Errorf("%w: %s: could not %s: %w", ErrNoKeyring, KeyringName(), what, reasoned{noKeyringReason(r.err), r.err})}
 		default:
 			return "", keyringError{fmt.Errorf("%s: could not %s: %w", KeyringName(), what, r.err)}
 		}
