@@ -141,6 +141,9 @@ func TestCompletion(t *testing.T) {
 		{[]string{"__complete", ""}, []string{"login\t", "token\t", "completion\t", "version\t"}},
 		{[]string{"__complete", "token", "--storage", ""}, []string{"keyring", "file", "none"}},
 		{[]string{"__complete", "completion", ""}, []string{"bash", "zsh", "fish", "powershell"}},
+		{[]string{"__complete", "token", "-o", ""}, []string{"text\n", "json\n", "header\n", ":4\n"}},
+		{[]string{"__complete", "status", "--output="}, []string{"text\n", "json\n", ":4\n"}},
+		{[]string{"__complete", "env", "--shell", ""}, []string{"sh\n", "fish\n", "powershell\n", ":4\n"}},
 	}
 	for _, c := range cases {
 		code, stdout, _ := runCLI(t, nil, c.args...)

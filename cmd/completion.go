@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // completionShells are the shells `dbtdbx completion` writes a script for,
@@ -87,13 +88,20 @@ To load it in every new session, run once:
 }
 
 // registerCompletions adds the completion command, completes the values of
-// the shared flags that have a fixed set, and gives cobra's help command an
+// the flags that have a fixed set, and gives cobra's help command an
 // example like every other command.
 func registerCompletions(g *globals, root *cobra.Command) {
 	root.AddCommand(newCompletion(g))
 	_ = root.RegisterFlagCompletionFunc("storage", cobra.FixedCompletions([]string{"keyring", "file", "none"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = root.MarkPersistentFlagDirname("project-dir")
 	_ = root.MarkPersistentFlagDirname("profiles-dir")
+	for _, c := range root.Commands() {
+		c.LocalNonPersistentFlags().VisitAll(func(f *pflag.Flag) {
+			if ch, ok := f.Value.(*choice); ok {
+				_ = c.RegisterFlagCompletionFunc(f.Name, cobra.FixedCompletions(ch.allowed, cobra.ShellCompDirectiveNoFileComp))
+			}
+		})
+	}
 	root.InitDefaultHelpCmd()
 	for _, c := range root.Commands() {
 		if c.Name() == "help" {

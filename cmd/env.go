@@ -37,18 +37,12 @@ Tokens expire: for long runs prefer dbtdbx exec, or run env again.`,
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return o.run(c.Context()) },
 	}
-	c.Flags().StringVar(&o.shell, "shell", "sh", "syntax: sh (bash, zsh), fish or powershell")
-	c.Flags().StringVarP(&o.output, "output", "o", "shell", "output format: shell or json")
+	choiceVarP(c.Flags(), &o.shell, "shell", "", "sh", "shell", exportShells, "syntax: sh (bash, zsh), fish or powershell")
+	choiceVarP(c.Flags(), &o.output, "output", "o", "shell", "output format", []string{"shell", "json"}, "output format: shell or json")
 	return c
 }
 
 func (o *envOptions) run(ctx context.Context) error {
-	if err := outputFormat(o.output, "shell", "json"); err != nil {
-		return err
-	}
-	if err := oneOf("--shell", o.shell, "sh", "bash", "zsh", "fish", "powershell", "pwsh"); err != nil {
-		return err
-	}
 	t, err := o.target()
 	if err != nil {
 		return err
@@ -64,6 +58,9 @@ func (o *envOptions) run(ctx context.Context) error {
 	_, err = fmt.Fprint(o.stdout, exportVars(o.shell, vars))
 	return err
 }
+
+// exportShells are the values of --shell: the syntaxes exportVars writes.
+var exportShells = []string{"sh", "bash", "zsh", "fish", "powershell", "pwsh"}
 
 // exportVars is shell code that sets vars, in the syntax of shell.
 func exportVars(shell string, vars [][2]string) string {

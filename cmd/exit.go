@@ -27,7 +27,7 @@ const envHelp = `Environment:
   DBTDBX_KEYRING_TIMEOUT=10s              how long to wait for the keyring (default 3s)
   DBTDBX_KEYRING_CACHE=on|off             the copy of access tokens in the Linux kernel keyring (default on)
   DBTDBX_DEBUG=1                          like --debug
-  DBT_PROJECT_DIR, DBT_PROFILES_DIR, DBT_PROFILE, DBT_TARGET   as in dbt`
+  DBT_PROJECT_DIR, DBT_ENGINE_PROFILES_DIR, DBT_PROFILES_DIR, DBT_PROFILE, DBT_TARGET   as in dbt`
 
 const exitCodesHelp = `Exit codes:
   0    success

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/dbtdbx/dbtdbx/auth"
 	"github.com/dbtdbx/dbtdbx/config"
@@ -328,21 +329,37 @@ func noArgs(c *cobra.Command, args []string) error {
 	return nil
 }
 
-// outputFormat checks an -o value against the allowed ones.
-func outputFormat(v string, allowed ...string) error {
-	if slices.Contains(allowed, v) {
-		return nil
-	}
-	return usageError{fmt.Errorf("unknown output format %q (use %s)", v, strings.Join(allowed, ", "))}
+// choice is the value of a flag that takes one word of a fixed set: any
+// other word is a usage error as the flag is parsed, and shells complete
+// the set (see registerCompletions).
+type choice struct {
+	value   *string
+	what    string // what the word chooses, for the error
+	allowed []string
 }
 
-// oneOf checks the value of flag against the allowed ones.
-func oneOf(flag, v string, allowed ...string) error {
-	if slices.Contains(allowed, v) {
-		return nil
-	}
-	return usageError{fmt.Errorf("%s %q is not one of %s", flag, v, strings.Join(allowed, ", "))}
+// choiceVarP defines such a flag on fs, with def as its default.
+func choiceVarP(fs *pflag.FlagSet, p *string, name, shorthand, def, what string, allowed []string, usage string) {
+	*p = def
+	fs.VarP(&choice{value: p, what: what, allowed: allowed}, name, shorthand, usage)
 }
+
+func (c *choice) String() string {
+	if c.value == nil {
+		return ""
+	}
+	return *c.value
+}
+
+func (c *choice) Set(v string) error {
+	if !slices.Contains(c.allowed, v) {
+		return fmt.Errorf("unknown %s %q: use %s", c.what, v, strings.Join(c.allowed, ", "))
+	}
+	*c.value = v
+	return nil
+}
+
+func (c *choice) Type() string { return "string" }
 
 type lockedWriter struct {
 	mu sync.Mutex

@@ -61,18 +61,12 @@ Without a usable login, serve exits 4 before printing anything.`,
 	f := c.Flags()
 	f.StringVar(&o.listen, "listen", "127.0.0.1:0", "address to listen on: 127.0.0.1:PORT or localhost:PORT (port 0 picks a free one)")
 	f.DurationVar(&o.minTTL, "min-ttl", token.DefaultMinTTL, "refresh when less than this is left (capped at half the token's lifetime, at least 30s)")
-	f.StringVar(&o.shell, "shell", "sh", "syntax: sh (bash, zsh), fish or powershell")
-	f.StringVarP(&o.output, "output", "o", "shell", "output format: shell or json")
+	choiceVarP(f, &o.shell, "shell", "", "sh", "shell", exportShells, "syntax: sh (bash, zsh), fish or powershell")
+	choiceVarP(f, &o.output, "output", "o", "shell", "output format", []string{"shell", "json"}, "output format: shell or json")
 	return c
 }
 
 func (o *serveOptions) run(ctx context.Context) error {
-	if err := outputFormat(o.output, "shell", "json"); err != nil {
-		return err
-	}
-	if err := oneOf("--shell", o.shell, "sh", "bash", "zsh", "fish", "powershell", "pwsh"); err != nil {
-		return err
-	}
 	if err := checkListen(o.listen); err != nil {
 		return err
 	}

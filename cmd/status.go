@@ -35,7 +35,7 @@ and shows no secret. Exits 0 when a usable login (or token) is there, 4 when not
 		Args: noArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return o.run(c.Context()) },
 	}
-	c.Flags().StringVarP(&o.output, "output", "o", "text", "output format: text or json")
+	choiceVarP(c.Flags(), &o.output, "output", "o", "text", "output format", []string{"text", "json"}, "output format: text or json")
 	return c
 }
 
@@ -75,9 +75,6 @@ func optional(s string) *string {
 }
 
 func (o *statusOptions) run(_ context.Context) error {
-	if err := outputFormat(o.output, "text", "json"); err != nil {
-		return err
-	}
 	t, err := o.target()
 	if err != nil {
 		return err

@@ -36,14 +36,11 @@ is left. Never opens a browser: without a usable login it exits 4.`,
 	f := c.Flags()
 	f.BoolVar(&o.refresh, "refresh", false, "refresh the token even if it is not due")
 	f.DurationVar(&o.minTTL, "min-ttl", token.DefaultMinTTL, "refresh when less than this is left (capped at half the token's lifetime, at least 30s)")
-	f.StringVarP(&o.output, "output", "o", "text", "output format: text, json or header")
+	choiceVarP(f, &o.output, "output", "o", "text", "output format", []string{"text", "json", "header"}, "output format: text, json or header")
 	return c
 }
 
 func (o *tokenOptions) run(ctx context.Context) error {
-	if err := outputFormat(o.output, "text", "json", "header"); err != nil {
-		return err
-	}
 	if o.minTTL <= 0 {
 		return usageError{fmt.Errorf("--min-ttl must be positive, got %s", o.minTTL)}
 	}
