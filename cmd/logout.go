@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dbtdbx/dbtdbx/config"
 	"github.com/dbtdbx/dbtdbx/token"
 )
 
@@ -25,6 +26,10 @@ an access token already handed out works until it expires.`,
 			t, err := g.target()
 			if err != nil {
 				return err
+			}
+			if t.Auth == config.AuthPAT {
+				fmt.Fprintf(g.stderr, "Target %s uses the personal access token in %s; dbtdbx keeps nothing for it, so there is nothing to remove.\n", targetName(t), t.ProfilesFile)
+				return nil
 			}
 			store, err := g.store()
 			if err != nil {

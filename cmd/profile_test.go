@@ -43,6 +43,11 @@ func TestPersonalAccessTokenTarget(t *testing.T) {
 	if code, stdout, stderr := runInProject(t, outputs, "status"); code != 0 || strings.Contains(stdout+stderr, pat) || !strings.Contains(stdout, "personal access token") {
 		t.Errorf("status for a PAT target: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
+	// Nothing is stored for it, so logout neither opens a store nor
+	// claims a login was missing.
+	if code, stdout, stderr := runInProject(t, outputs, "logout", "--storage", "keyring"); code != 0 || stdout != "" || !strings.Contains(stderr, "nothing to remove") || strings.Contains(stderr, "No login") || strings.Contains(stderr, pat) {
+		t.Errorf("logout for a PAT target: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
 }
 
 func TestEntraServicePrincipalIsNotSupportedYet(t *testing.T) {
