@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/metrics"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -82,6 +83,10 @@ type renderState struct {
 	// values are the non-empty values env_var() read from the environment:
 	// a name that contains one is not quoted in an error.
 	values []string
+	// literals are the strings written in the template: only a name
+	// among them is quoted, for one computed at run time, whatever it was
+	// computed from, may be a secret.
+	literals []string
 }
 
 // render renders one value. Errors from env_var() and var() name the
@@ -94,7 +99,7 @@ func (r *renderer) render(src string) (_ string, err error) {
 	if len(src) > maxJinjaSize {
 		return "", fmt.Errorf("Jinja: the value is longer than %d KiB, which no profile needs", maxJinjaSize>>10)
 	}
-	bounded, err := checkProfileJinja(src)
+	bounded, literals, err := checkProfileJinja(src)
 	if err != nil {
 		return "", err
 	}
@@ -103,7 +108,7 @@ func (r *renderer) render(src string) (_ string, err error) {
 		r.globals = r.st.newGlobals()
 	}
 	st := r.st
-	st.read, st.shown, st.failure, st.values = nil, nil, nil, nil
+	st.read, st.shown, st.failure, st.values, st.literals = nil, nil, nil, nil, literals
 	var res renderResult
 	if bounded {
 		// Known to render small and quick: on this goroutine, which is
@@ -349,11 +354,12 @@ func (r *renderState) newGlobals() map[string]jinja.Value {
 const computedName = "a name computed from another variable's value"
 
 // quoteName returns how an error may name a variable: quoted in call
-// syntax, as in env_var('NAME'), when it is a plausible name that holds no
-// value env_var() has read in this render; else ok is false, for a name
-// computed at run time may be a secret.
+// syntax, as in env_var('NAME'), when it is a plausible name written as it
+// is in the template and holding no value env_var() has read in this
+// render; else ok is false, for a name computed at run time may be a
+// secret, however transformed.
 func (r *renderState) quoteName(name string) (string, bool) {
-	if !validVarName(name) {
+	if !validVarName(name) || !slices.Contains(r.literals, name) {
 		return "", false
 	}
 	for _, v := range r.values {

@@ -80,6 +80,7 @@ func TestRenderPolicy(t *testing.T) {
 		{"{{ 'abcdef'[1:3] }}{{ 'abc'[::-1] }}{{ env_var('SET')[:-2] }}{{ [1, 2, 3][-1] }}", "bccbaval3"},
 		{"{{ {'a': 1}['a'] }}{{ dict(a=2).a }}{{ namespace(b=3).b }}", "123"},
 		{"{{ 2 ** 3 }}/{{ 7 // 2 }}/{{ env_var('SET') | upper | replace('A', 'a') }}", "8/3/VaLUE"},
+		{"{{ ['a', 'b'] | join(', ') }}{{ 'a.b' | replace('.', '__') }}{{ 'xx'.replace('x', 'y', 1) }}{{ 'ab' | list | join }}", "a, ba__byxab"},
 	}
 	for _, c := range ok {
 		if got, err := r.render(c.src); err != nil || got != c.want {
@@ -116,7 +117,17 @@ func TestRenderPolicy(t *testing.T) {
 		{"{{ 'abc'[:env_var('NUM') | int] }}", "a slice may only have literal numbers"},
 		{"{{ 'abc'[1-2:] }}", "a slice may only have literal numbers"},
 		{"{{ 'x' ~ " + strings.Repeat("'y' ~ ", maxJinjaSize/6) + "'z' }}", "longer than 64 KiB"},
-		{"{% set a = 'xxxxxxxxxx' %}{% set b = a|replace('x', a) %}{% set c = b|replace('x', b) %}{{ c|replace('x', a) }}", "renders to more than 64 KiB"},
+		{"{% set a = 'xxxxxxxxxxxxxxxx' %}" + strings.Repeat("{% set a = a ~ a %}", 13) + "{{ a }}", "renders to more than 64 KiB"},
+		// Arguments that make one call ask for more than the memory bound
+		// can catch: the output of replace and join grows with them.
+		{"{{ 'x' | replace('', 'yy') }}", "replace may only have literal strings"},
+		{"{{ env_var('TOKEN_LIKE') | replace('', env_var('TOKEN_LIKE')) }}", "replace may only have literal strings"},
+		{"{% set a = 'x' %}{{ 'xx'.replace(a, 'y') }}", "replace may only have literal strings"},
+		{"{{ 'xx'.replace('x', 'yyy') }}", "replace may only have literal strings"},
+		{"{{ 'xx' | replace('x', 'y', a) }}", "replace may only have literal strings"},
+		{"{{ 'xx' | list | join('xxxxx') }}", "join may only have a literal string of up to 4"},
+		{"{% set s = 'ab' %}{{ s | list | join(s) }}", "join may only have a literal string of up to 4"},
+		{"{{ '{0}{0}'.format('ab') }}", ".format() is not allowed"},
 	}
 	for _, c := range refused {
 		got, err := r.render(c.src)
@@ -180,7 +191,7 @@ func FuzzJinjaPolicy(f *testing.F) {
 		if len(src) > 4096 {
 			return
 		}
-		if _, err := checkProfileJinja(src); err == nil {
+		if _, _, err := checkProfileJinja(src); err == nil {
 			if tpl, err := jinja.Compile(src); err == nil {
 				if bad := policyViolation(reflect.ValueOf(tpl)); bad != "" {
 					t.Fatalf("checkProfileJinja let %q through, which compiles to %s", src, bad)
@@ -193,6 +204,47 @@ func FuzzJinjaPolicy(f *testing.F) {
 
 // policyViolation walks what the engine compiled (its types are not
 // exported: by reflection) and names what the policy should have refused.
+// growingCall returns what is wrong with the arguments of a call to
+// replace or join (the filter's arguments after its input), whose output
+// grows with them: they must be literal strings (replace may add an int
+// count), replace's first not empty and its second at most twice as long,
+// join's at most maxJoinSep bytes.
+func growingCall(name string, args, kwargs reflect.Value) string {
+	if kwargs.Len() > 0 {
+		return name + " with keyword arguments"
+	}
+	lit := func(i int) (string, bool) {
+		e := args.Index(i).Elem().Elem()
+		if e.Type().Name() != "litExpr" {
+			return "", false
+		}
+		val := e.FieldByName("val").FieldByName("v").Elem()
+		if val.Kind() != reflect.String {
+			return "", false
+		}
+		return val.String(), true
+	}
+	switch name {
+	case "replace":
+		if args.Len() == 0 {
+			return ""
+		}
+		old, ok1 := lit(0)
+		repl, ok2 := lit(1 % args.Len())
+		if args.Len() < 2 || args.Len() > 3 || !ok1 || !ok2 || old == "" || len(repl) > 2*len(old) {
+			return "replace with computed or growing arguments"
+		}
+	case "join":
+		if args.Len() == 0 {
+			return ""
+		}
+		if sep, ok := lit(0); args.Len() > 1 || !ok || len(sep) > maxJoinSep {
+			return "join with a computed or long separator"
+		}
+	}
+	return ""
+}
+
 func policyViolation(v reflect.Value) string {
 	switch v.Kind() {
 	case reflect.Interface, reflect.Pointer:
@@ -214,7 +266,7 @@ func policyViolation(v reflect.Value) string {
 	str := func(name string) string { return v.FieldByName(name).String() }
 	switch typ := v.Type().Name(); typ {
 	case "Template", "textNode", "outputNode", "ifNode", "condBranch", "setBlockNode",
-		"litExpr", "nameExpr", "itemExpr", "unaryExpr", "condExpr", "callExpr", "testExpr",
+		"litExpr", "nameExpr", "itemExpr", "unaryExpr", "condExpr", "testExpr",
 		"listExpr", "dictExpr", "dictPair", "kwarg":
 		if typ == "nameExpr" && strings.HasPrefix(str("name"), "__") {
 			return "a name starting with __"
@@ -230,12 +282,23 @@ func policyViolation(v reflect.Value) string {
 			return "a *"
 		}
 	case "filterExpr":
-		if n := str("name"); n == "indent" || n == "tojson" {
+		switch n := str("name"); n {
+		case "indent", "tojson":
 			return "the filter " + n
+		case "replace", "join":
+			if bad := growingCall(n, v.FieldByName("args"), v.FieldByName("kwargs")); bad != "" {
+				return bad
+			}
+		}
+	case "callExpr":
+		if fn := v.FieldByName("fn").Elem().Elem(); fn.Type().Name() == "attrExpr" && fn.FieldByName("attr").String() == "replace" {
+			if bad := growingCall("replace", v.FieldByName("args"), v.FieldByName("kwargs")); bad != "" {
+				return bad
+			}
 		}
 	case "attrExpr":
 		switch a := str("attr"); a {
-		case "append", "insert", "pop", "update":
+		case "append", "insert", "pop", "update", "format":
 			return "." + a
 		}
 	case "sliceExpr":

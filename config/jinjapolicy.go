@@ -19,7 +19,12 @@ import (
 //   - slices whose bounds are not small literal numbers (the engine walks
 //     every index up to the bound, or allocates for it);
 //   - the indent and tojson filters (their width or indent= is allocated
-//     as is);
+//     as is), and .format() (each {} repeats an argument);
+//   - replace, unless its arguments are literal strings, the first not
+//     empty and the second at most twice as long, and join, unless its
+//     separator is a literal string of up to maxJoinSep characters: with
+//     computed arguments one call can ask for a terabyte at once, too fast
+//     for render's memory watch;
 //   - .append, .insert, .pop and .update, and {% set a.b = ... %}: with
 //     them a list or dict can hold itself, and printing or comparing it
 //     recurses until the stack overflows;
@@ -35,8 +40,9 @@ import (
 // for the engine to report.
 //
 // It also reports whether the value is bounded (see boundedTokens), which
-// it tells from the same tokens.
-func checkProfileJinja(src string) (bounded bool, err error) {
+// it tells from the same tokens, and the string literals written in it, as
+// written: the only names an error may quote (see renderState.quoteName).
+func checkProfileJinja(src string) (bounded bool, literals []string, err error) {
 	bounded = len(src) <= maxBoundedJinja
 	sets := 0
 	for _, tag := range scanJinjaTags(src) {
@@ -50,7 +56,7 @@ func checkProfileJinja(src string) (bounded bool, err error) {
 			keyword := statementKeyword(tag.text)
 			if keyword == "set" {
 				if sets++; sets > maxSets {
-					return false, fmt.Errorf("Jinja: a profile value may have at most %d {%% set %%} statements", maxSets)
+					return false, nil, fmt.Errorf("Jinja: a profile value may have at most %d {%% set %%} statements", maxSets)
 				}
 			}
 			bounded = bounded && boundedStatements[keyword]
@@ -59,11 +65,16 @@ func checkProfileJinja(src string) (bounded bool, err error) {
 			err = checkTokens(toks)
 		}
 		if err != nil {
-			return false, fmt.Errorf("Jinja: %w", err)
+			return false, nil, fmt.Errorf("Jinja: %w", err)
 		}
 		bounded = bounded && boundedTokens(toks)
+		for _, t := range toks {
+			if t.kind == tokStr {
+				literals = append(literals, t.val)
+			}
+		}
 	}
-	return bounded, nil
+	return bounded, literals, nil
 }
 
 // maxSets bounds the {% set %} statements of one value.
@@ -127,6 +138,16 @@ func checkTokens(toks []jinjaToken) error {
 			return fmt.Errorf("the * operator is not allowed in a profile (a repeated string can fill the memory)")
 		case t.kind == '|' && next.kind == tokName && (next.val == "indent" || next.val == "tojson"):
 			return fmt.Errorf("the %s filter is not allowed in a profile", next.val)
+		case t.kind == '.' && next.kind == tokName && next.val == "format":
+			return fmt.Errorf(".format() is not allowed in a profile: join strings with ~")
+		case (t.kind == '|' || t.kind == '.') && next.kind == tokName && next.val == "replace":
+			if !literalReplace(toks[i+2:]) {
+				return fmt.Errorf("replace may only have literal strings as arguments in a profile, the first not empty and the second at most twice as long, as in replace('-', '_')")
+			}
+		case t.kind == '|' && next.kind == tokName && next.val == "join":
+			if !literalJoin(toks[i+2:]) {
+				return fmt.Errorf("join may only have a literal string of up to %d characters as its separator in a profile, as in join(',')", maxJoinSep)
+			}
 		case t.kind == '.' && next.kind == tokName && (next.val == "append" || next.val == "insert" || next.val == "pop" || next.val == "update"):
 			return fmt.Errorf(".%s is not allowed in a profile: a profile does not change lists or dicts", next.val)
 		case t.kind == '(' || t.kind == '[' || t.kind == '{':
@@ -155,6 +176,59 @@ func checkTokens(toks []jinjaToken) error {
 		}
 	}
 	return nil
+}
+
+// maxJoinSep bounds join's separator: it is repeated once per item.
+const maxJoinSep = 4
+
+// literalReplace reports whether the tokens after replace are its call
+// with (old, new[, count]), old and new literal strings, old not empty
+// and new at most twice its length, so that the result is at most twice
+// as long as the input. replace without a call is left to the engine.
+func literalReplace(toks []jinjaToken) bool {
+	if len(toks) == 0 || toks[0].kind != '(' {
+		return true
+	}
+	if len(toks) < 5 || toks[1].kind != tokStr || toks[2].kind != ',' || toks[3].kind != tokStr {
+		return false
+	}
+	old, repl := literalLen(toks[1].val), literalLen(toks[3].val)
+	if old == 0 || repl > 2*old {
+		return false
+	}
+	switch {
+	case toks[4].kind == ')':
+		return true
+	case len(toks) >= 7 && toks[4].kind == ',' && toks[5].kind == tokInt && toks[6].kind == ')':
+		return true
+	}
+	return false
+}
+
+// literalJoin reports whether the tokens after join are nothing (the
+// empty separator) or a call with a short literal separator.
+func literalJoin(toks []jinjaToken) bool {
+	if len(toks) == 0 || toks[0].kind != '(' {
+		return true
+	}
+	return len(toks) >= 3 && toks[1].kind == tokStr && toks[2].kind == ')' && literalLen(toks[1].val) <= maxJoinSep
+}
+
+// literalLen is the length in bytes of the string a literal, as written
+// between its quotes, stands for: the engine turns \n, \t, \\, \' and
+// \" into one byte and keeps any other backslash as it is.
+func literalLen(raw string) int {
+	n := 0
+	for i := 0; i < len(raw); i++ {
+		if raw[i] == '\\' && i+1 < len(raw) {
+			i++
+			if !strings.ContainsRune("nt\\'\"", rune(raw[i])) {
+				n++
+			}
+		}
+		n++
+	}
+	return n
 }
 
 // literalSlice reports whether the tokens inside a slice's brackets are
@@ -283,16 +357,18 @@ func tokenizeJinja(s string) []jinjaToken {
 			i++
 		case ch == '\'' || ch == '"':
 			i++
+			start := i
 			for i < len(s) && s[i] != ch {
 				if s[i] == '\\' && i+1 < len(s) {
 					i++
 				}
 				i++
 			}
+			val := s[start:min(i, len(s))]
 			if i < len(s) {
 				i++
 			}
-			toks = append(toks, jinjaToken{tokStr, ""})
+			toks = append(toks, jinjaToken{tokStr, val})
 		case ch >= '0' && ch <= '9':
 			start := i
 			for i < len(s) && s[i] >= '0' && s[i] <= '9' {

@@ -17,6 +17,9 @@ func TestErrorsDoNotQuoteVariables(t *testing.T) {
 		"SECRETQ": "S3cr3tV4lue\"xyz",
 		"SECRETH": "s3cr3tv4lue.example",
 		"SECRETJ": `{"S3cr3tV4lue": `,
+		// A value that is a valid variable name, so that a name made from
+		// it, however transformed, could be quoted.
+		"SECRETN": "S3cr3tV4lue42",
 	}
 	base := map[string]string{"type": "databricks", "host": "h.example", "auth_type": "oauth"}
 	cases := []struct {
@@ -38,6 +41,9 @@ func TestErrorsDoNotQuoteVariables(t *testing.T) {
 		{"auth_type", map[string]string{"auth_type": "{{ env_var('SECRETX') }}"}, Flags{}, []string{"auth_type (from env_var('SECRETX')) is not oauth"}, false},
 		{"computed name", map[string]string{"host": "{{ env_var(env_var('SECRETX')) }}"}, Flags{}, []string{"env_var() was given a name computed from another variable's value"}, false},
 		{"computed var name", map[string]string{"host": "{{ var(env_var('SECRETX')) }}"}, Flags{}, []string{"var() with a name computed"}, false},
+		{"transformed name", map[string]string{"host": "{{ env_var(env_var('SECRETN') | lower) }}"}, Flags{}, []string{"env_var() was given a name computed from another variable's value"}, false},
+		{"sliced name", map[string]string{"host": "{{ env_var(env_var('SECRETN')[1:]) }}"}, Flags{}, []string{"env_var() was given a name computed from another variable's value"}, false},
+		{"transformed var name", map[string]string{"host": "{{ var(env_var('SECRETN') | upper) }}"}, Flags{}, []string{"var() with a name computed"}, false},
 		{"computed name, extra argument", map[string]string{"host": "{{ env_var(env_var('SECRETX'), 'a', 'b') }}"}, Flags{}, []string{"env_var() with a name computed"}, false},
 		{"from_json", map[string]string{"host": "{{ env_var('SECRETX') | from_json }}"}, Flags{}, []string{"host: its Jinja does not render"}, false},
 		{"from_json slice", map[string]string{"host": "{{ env_var('SECRETJ')[2:4] | from_json }}"}, Flags{}, []string{"host: its Jinja does not render"}, false},
@@ -77,8 +83,8 @@ func TestErrorsDoNotQuoteVariables(t *testing.T) {
 			default:
 				msg = err.Error()
 			}
-			for _, s := range []string{secret, "S3cr3t", "s3cr3t", "V4lue", "v4lue"} {
-				if strings.Contains(msg, s) {
+			for _, s := range []string{secret, "s3cr3t", "3cr3t", "v4lue"} {
+				if strings.Contains(strings.ToLower(msg), s) {
 					t.Errorf("message quotes the variable's value: %s", msg)
 				}
 			}
@@ -134,5 +140,33 @@ func TestMissingNamesNotQuoted(t *testing.T) {
 				t.Errorf("Resolve error = %v, want one mentioning %q and not the value", err, c.mention)
 			}
 		})
+	}
+}
+
+// Where a value came from, as status shows it, names a variable computed
+// from another's value only as such, however the value was transformed.
+func TestOriginsDoNotQuoteComputedNames(t *testing.T) {
+	const secret = "TopSecretValue9"
+	dir := t.TempDir()
+	for file, content := range map[string]string{
+		"dbt_project.yml": "name: p\nprofile: p\n",
+		"profiles.yml":    "p:\n  target: dev\n  outputs:\n    dev:\n      type: databricks\n      auth_type: oauth\n      host: \"{{ env_var(env_var('S') | lower, 'https://x.cloud.databricks.com') }}\"\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, file), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := Env{LookupEnv: func(k string) (string, bool) {
+		if k == "S" {
+			return secret, true
+		}
+		return "", false
+	}, Dir: dir, Home: t.TempDir()}
+	tg, err := Resolve(Flags{}, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := string(tg.Origins["host"]); strings.Contains(strings.ToLower(o), "secret") || !strings.Contains(o, computedVar) {
+		t.Errorf("host origin %q, want the computed name as %q and not the value", o, computedVar)
 	}
 }
