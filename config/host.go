@@ -28,7 +28,9 @@ func NormalizeHost(raw string) (string, error) {
 	}
 	scheme := strings.ToLower(u.Scheme)
 	if u.User != nil {
-		return "", badValue("it must not carry a user name or password", "workspace host %q must not carry a user name or password", raw)
+		// Not quoted as given: the user name or password may be a secret.
+		u.User = nil
+		return "", badValue("it must not carry a user name or password", "workspace host %q must not carry a user name or password (not shown)", u.String())
 	}
 	hostname := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
 	if hostname == "" {
