@@ -98,7 +98,7 @@ func (g *globals) accessToken(ctx context.Context, t *config.Target, force bool,
 		return nil, withHint(err, loginHint(t))
 	}
 	if err == nil && !bearerToken(e.AccessToken) {
-		return nil, fmt.Errorf("the token endpoint of %s issued an access token with spaces or control characters; refusing to hand it out", t.Host)
+		return nil, withHint(fmt.Errorf("the access token for %s (as stored, or as its token endpoint just issued it) has spaces or control characters, which no bearer token has; refusing to hand it out", t.Host), "Run: dbtdbx logout, then dbtdbx login; if it happens again, the workspace's token endpoint issues such tokens")
 	}
 	return e, err
 }
