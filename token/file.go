@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"syscall"
 	"time"
 )
 
@@ -119,6 +120,66 @@ func checkPrivate(path string, mode fs.FileMode, want fs.FileMode) error {
 		what, path, mode.Perm(), want, path)
 }
 
+// ErrNotRegular is wrapped when a FIFO, a device, a directory or anything
+// else but a regular file (or a symbolic link to one) stands where dbtdbx
+// keeps a file of its own. dbtdbx does not open it: opening a FIFO would
+// wait for a writer forever.
+var ErrNotRegular = errors.New("not a regular file")
+
+// checkRegular returns an error wrapping ErrNotRegular, which names path
+// as what ("token file") and says to move it away, unless path is a regular
+// file or a symbolic link to one; errors of os.Stat, fs.ErrNotExist among
+// them, come as they are. It never opens path, so it never blocks.
+func checkRegular(path, what string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if !st.Mode().IsRegular() {
+		return notRegular(path, what)
+	}
+	return nil
+}
+
+func notRegular(path, what string) error {
+	return fmt.Errorf("the %s %s is %w: move it away", what, path, ErrNotRegular)
+}
+
+// ReadRegular is os.ReadFile for a file of dbtdbx's own: anything but a
+// regular file is refused as checkRegular says, without waiting.
+func ReadRegular(path, what string) ([]byte, error) {
+	fh, _, err := openRegular(path, what)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	return io.ReadAll(fh)
+}
+
+// openRegular opens path for reading after checkRegular's test, and returns
+// what the open file says of itself. O_NONBLOCK makes the open return at
+// once should a FIFO take the file's place between the test and the open;
+// the test after it then refuses the FIFO. A regular file ignores the flag,
+// and so does Windows.
+func openRegular(path, what string) (*os.File, fs.FileInfo, error) {
+	if err := checkRegular(path, what); err != nil {
+		return nil, nil, err
+	}
+	fh, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := fh.Stat()
+	if err == nil && !st.Mode().IsRegular() {
+		err = notRegular(path, what)
+	}
+	if err != nil {
+		fh.Close()
+		return nil, nil, err
+	}
+	return fh, st, nil
+}
+
 // read returns the entries in the file, none when it or its directory does
 // not exist, an *unusableFile error when its bytes cannot be parsed.
 func (f *File) read() (map[string]json.RawMessage, error) {
@@ -135,20 +196,17 @@ func (f *File) read() (map[string]json.RawMessage, error) {
 	if err := checkPrivate(filepath.Dir(f.Path), st.Mode(), 0o700); err != nil {
 		return nil, err
 	}
-	fh, err := os.Open(f.Path)
+	fh, st, err := openRegular(f.Path, "token file")
 	if errors.Is(err, fs.ErrNotExist) {
 		return map[string]json.RawMessage{}, nil
+	}
+	if errors.Is(err, ErrNotRegular) {
+		return nil, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the token file: %w", err)
 	}
 	defer fh.Close()
-	if st, err = fh.Stat(); err != nil {
-		return nil, fmt.Errorf("cannot read the token file: %w", err)
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("the token file %s is not a regular file: move it away", f.Path)
-	}
 	if err := checkPrivate(f.Path, st.Mode(), 0o600); err != nil {
 		return nil, err
 	}

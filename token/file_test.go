@@ -410,3 +410,36 @@ func fileSaveChild() error {
 	}
 	return nil
 }
+
+// A directory where the token file or its lock should be is refused with an
+// error that names it and says what to do, and is left as it is.
+func TestFileDirectoryInPlaceOfAFileIsRefused(t *testing.T) {
+	for _, c := range []struct{ name, suffix, what string }{
+		{"token file", "", "the token file "},
+		{"lock file", ".lock", "the lock file "},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := fileStore(t)
+			path := f.Path + c.suffix
+			if err := os.MkdirAll(path, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			want := c.what + path + " is not a regular file: move it away"
+			ops := map[string]func() error{
+				"Save":   func() error { return f.Save(bigEntry(t, keyN(1), 100)) },
+				"Delete": func() error { return f.Delete(keyN(1)) },
+			}
+			if c.suffix == "" {
+				ops["Load"] = func() error { _, err := f.Load(keyN(1)); return err }
+			}
+			for name, op := range ops {
+				if err := op(); !errors.Is(err, ErrNotRegular) || errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), want) {
+					t.Errorf("%s: %v, want an error saying %q", name, err, want)
+				}
+			}
+			if st, err := os.Stat(path); err != nil || !st.IsDir() {
+				t.Errorf("the directory was not left alone: %v", err)
+			}
+		})
+	}
+}

@@ -3,12 +3,14 @@
 package token
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // dbtdbx's own files are private however permissive the umask, and so they
@@ -81,4 +83,162 @@ func TestFileOpenToOthersIsRefused(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mkfifo makes a FIFO at path, in a directory it creates private.
+func mkfifo(t *testing.T, path string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// promptly returns op's error, or fails the test when op is still running
+// after 10 seconds, as it would be waiting in open(2) for the other end of
+// the FIFO at fifo. The other end is then opened and closed, which lets
+// such an open return, so that op does not linger.
+func promptly(t *testing.T, fifo string, op func() error) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- op() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(10 * time.Second):
+		if fh, err := os.OpenFile(fifo, os.O_RDWR|syscall.O_NONBLOCK, 0); err == nil {
+			_ = fh.Close()
+		}
+		t.Fatalf("blocked on the FIFO %s", fifo)
+		return nil
+	}
+}
+
+// A FIFO where dbtdbx keeps a file of its own fails at once, with an error
+// that names it and says what to do, rather than making dbtdbx wait forever
+// for a writer in open(2). The FIFO is left as it is.
+func TestFIFOInPlaceOfAFileIsRefusedAtOnce(t *testing.T) {
+	key := Key{Host: "https://h.example", ClientID: "c"}
+	for _, c := range []struct {
+		name string
+		// fifo is where the FIFO goes, what its name in the error; op
+		// runs into it.
+		fifo func(t *testing.T) (fifo, what string, op func() error)
+	}{
+		{"token file, Load", func(t *testing.T) (string, string, func() error) {
+			f := fileStore(t)
+			return f.Path, "token file", func() error { _, err := f.Load(key); return err }
+		}},
+		{"token file, Save", func(t *testing.T) (string, string, func() error) {
+			f := fileStore(t)
+			return f.Path, "token file", func() error { return f.Save(bigEntry(t, key, 100)) }
+		}},
+		{"lock of the token file, Save", func(t *testing.T) (string, string, func() error) {
+			f := fileStore(t)
+			return f.Path + ".lock", "lock file", func() error { return f.Save(bigEntry(t, key, 100)) }
+		}},
+		{"lock of the token file, Delete", func(t *testing.T) (string, string, func() error) {
+			f := fileStore(t)
+			return f.Path + ".lock", "lock file", func() error { return f.Delete(key) }
+		}},
+		{"lock in the lock directory", func(t *testing.T) (string, string, func() error) {
+			path := LockPath(filepath.Join(t.TempDir(), "locks"), "refresh", key)
+			return path, "lock file", func() error {
+				l, err := Acquire(context.Background(), path, time.Second, "dbtdbx token")
+				l.Release()
+				return err
+			}
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			fifo, what, op := c.fifo(t)
+			mkfifo(t, fifo)
+			err := promptly(t, fifo, op)
+			want := "the " + what + " " + fifo + " is not a regular file: move it away"
+			if !errors.Is(err, ErrNotRegular) || errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), want) {
+				t.Errorf("got %v, want an error saying %q", err, want)
+			}
+			if st, err := os.Lstat(fifo); err != nil || st.Mode().Type() != os.ModeNamedPipe {
+				t.Errorf("the FIFO was not left alone: %v", err)
+			}
+		})
+	}
+}
+
+// The file that names a lock's holder is only a hint: a FIFO there neither
+// blocks taking the lock nor waiting for it.
+func TestFIFOInPlaceOfTheLockHolderFile(t *testing.T) {
+	path := LockPath(filepath.Join(t.TempDir(), "locks"), "refresh", Key{Host: "https://h.example", ClientID: "c"})
+	mkfifo(t, path+".holder")
+	var first *Lock
+	err := promptly(t, path+".holder", func() (err error) {
+		first, err = Acquire(context.Background(), path, time.Second, "dbtdbx token")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Release()
+	err = promptly(t, path+".holder", func() error {
+		_, err := Acquire(context.Background(), path, 20*time.Millisecond, "dbtdbx login")
+		return err
+	})
+	if !errors.Is(err, ErrLockTimeout) || !strings.Contains(err.Error(), path) {
+		t.Errorf("second Acquire: %v, want a timeout naming the lock file", err)
+	}
+}
+
+// Other things than regular files are refused as FIFOs are; symbolic links
+// to regular files work.
+func TestFileSymlinks(t *testing.T) {
+	key := keyN(1)
+	t.Run("to a device", func(t *testing.T) {
+		f := fileStore(t)
+		if err := os.MkdirAll(filepath.Dir(f.Path), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(os.DevNull, f.Path); err != nil {
+			t.Fatal(err)
+		}
+		want := "the token file " + f.Path + " is not a regular file: move it away"
+		if _, err := f.Load(key); !errors.Is(err, ErrNotRegular) || !strings.Contains(err.Error(), want) {
+			t.Errorf("Load: %v, want an error saying %q", err, want)
+		}
+	})
+	t.Run("to regular files", func(t *testing.T) {
+		real := fileStore(t)
+		e := bigEntry(t, key, 100)
+		if err := real.Save(e); err != nil {
+			t.Fatal(err)
+		}
+		f := fileStore(t)
+		if err := os.MkdirAll(filepath.Dir(f.Path), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		for _, suffix := range []string{"", ".lock"} {
+			if err := os.Symlink(real.Path+suffix, f.Path+suffix); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, err := f.Load(key); err != nil || !sameEntry(got, e) {
+			t.Errorf("Load through a symbolic link: %v", err)
+		}
+		if err := f.Delete(keyN(2)); err != nil {
+			t.Errorf("Delete, which takes the lock through a symbolic link: %v", err)
+		}
+		lock := filepath.Join(t.TempDir(), "refresh.lock")
+		if err := os.WriteFile(lock+"-real", nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(lock+"-real", lock); err != nil {
+			t.Fatal(err)
+		}
+		l, err := Acquire(context.Background(), lock, time.Second, "dbtdbx token")
+		if err != nil {
+			t.Errorf("Acquire through a symbolic link: %v", err)
+		}
+		l.Release()
+	})
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -76,6 +77,11 @@ func Acquire(ctx context.Context, path string, wait time.Duration, what string) 
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create the lock directory: %w", err)
 	}
+	// flock opens the file, which would wait forever for a writer were it
+	// a FIFO.
+	if err := checkRegular(path, "lock file"); errors.Is(err, ErrNotRegular) {
+		return nil, err
+	}
 	f := flock.New(path, flock.SetPermissions(0o600))
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
@@ -84,7 +90,7 @@ func Acquire(ctx context.Context, path string, wait time.Duration, what string) 
 	case ok:
 		l := &Lock{f: f, holder: path + ".holder"}
 		info := fmt.Sprintf("%s (pid %d, since %s)", what, os.Getpid(), time.Now().Format(time.TimeOnly))
-		_ = os.WriteFile(l.holder, []byte(info), 0o600)
+		writeHolder(l.holder, info)
 		return l, nil
 	case ctx.Err() != nil:
 		return nil, ctx.Err()
@@ -92,11 +98,27 @@ func Acquire(ctx context.Context, path string, wait time.Duration, what string) 
 		return nil, fmt.Errorf("cannot lock %s: %w", path, err)
 	}
 	holder := "another dbtdbx"
-	if b, err := os.ReadFile(path + ".holder"); err == nil && len(b) > 0 {
+	if b, err := ReadRegular(path+".holder", "lock holder file"); err == nil && len(b) > 0 {
 		holder = strings.TrimSpace(string(b))
 	}
 	return nil, fmt.Errorf("%w: waited %s for %s to finish (lock file %s); if it hangs, stop it and try again",
 		ErrLockTimeout, wait, holder, path)
+}
+
+// writeHolder says in the file at path who holds the lock, for waiters to
+// tell. It is only a hint: it gives up on anything but a regular file, and
+// O_NONBLOCK makes a FIFO slipped in after the test fail at once rather
+// than wait for a reader.
+func writeHolder(path, info string) {
+	if errors.Is(checkRegular(path, "lock holder file"), ErrNotRegular) {
+		return
+	}
+	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|syscall.O_NONBLOCK, 0o600)
+	if err != nil {
+		return
+	}
+	_, _ = fh.WriteString(info)
+	_ = fh.Close()
 }
 
 // Release gives the lock up. It is safe to call more than once.
