@@ -107,7 +107,11 @@ func (g *globals) defaultStore() (token.Store, error) {
 		return kr, nil
 	}
 	path := settingsPath(file.Path)
-	if s, err := readSettings(path); err == nil && s.Storage == "file" {
+	s, err := readSettings(path)
+	if errors.Is(err, token.ErrNotRegular) {
+		return nil, err
+	}
+	if err == nil && s.Storage == "file" {
 		g.storeNote = fmt.Sprintf("no keyring was found on %s (%s); remembered in %s: remove that file or pass --storage keyring to use a keyring again",
 			s.Since.Local().Format(time.DateOnly), s.Reason, path)
 		return file, nil
@@ -131,9 +135,11 @@ func settingsPath(tokenFile string) string {
 	return filepath.Join(filepath.Dir(tokenFile), "settings.json")
 }
 
+// readSettings reads path; the error wraps token.ErrNotRegular when a FIFO
+// or the like stands there, which it refuses without opening.
 func readSettings(path string) (settings, error) {
 	var s settings
-	b, err := os.ReadFile(path)
+	b, err := token.ReadRegular(path, "settings file")
 	if err != nil {
 		return s, err
 	}
@@ -163,6 +169,19 @@ func writeSettings(path string, s settings) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// lockOrWait is lock, but when another process holds the lock it first
+// prints waiting, so the user knows why nothing happens, then waits up to
+// wait. waited says whether it had to.
+func (g *globals) lockOrWait(ctx context.Context, purpose string, key token.Key, wait time.Duration, what, waiting string) (release func(), waited bool, err error) {
+	release, err = g.lock(ctx, purpose, key, time.Millisecond, what)
+	if !errors.Is(err, token.ErrLockTimeout) {
+		return release, false, err
+	}
+	fmt.Fprintln(g.stderr, waiting)
+	release, err = g.lock(ctx, purpose, key, wait, what)
+	return release, true, err
 }
 
 // lock takes the cross-process lock of key for purpose ("refresh",
