@@ -179,16 +179,12 @@ func (o *loginOptions) readPasted() {
 // loginLock takes the login lock of key, waiting up to --timeout for a
 // login already in progress.
 func (o *loginOptions) loginLock(ctx context.Context, key token.Key) (release func(), waited bool, err error) {
-	release, err = o.lock(ctx, "login", key, time.Millisecond, "dbtdbx login")
-	if !errors.Is(err, token.ErrLockTimeout) {
-		return release, false, err
-	}
-	fmt.Fprintf(o.stderr, "Another dbtdbx login for %s (client %s) is in progress; waiting up to %s for it to finish.\n", key.Host, key.ClientID, o.timeout)
-	release, err = o.lock(ctx, "login", key, o.timeout, "dbtdbx login")
+	release, waited, err = o.lockOrWait(ctx, "login", key, o.timeout, "dbtdbx login",
+		fmt.Sprintf("Another dbtdbx login for %s (client %s) is in progress; waiting up to %s for it to finish.", key.Host, key.ClientID, o.timeout))
 	if errors.Is(err, token.ErrLockTimeout) {
 		return nil, true, fmt.Errorf("another login is still in progress: %w", err)
 	}
-	return release, true, err
+	return release, waited, err
 }
 
 // openBrowser prints the URL and, unless told not to, opens it in the

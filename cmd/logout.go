@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -22,7 +23,7 @@ token and exec need a new login. The tokens are not revoked at the server:
 an access token already handed out works until it expires.`,
 		Example: `  dbtdbx logout --host https://adb-1234.5.azuredatabricks.net`,
 		Args:    noArgs,
-		RunE: func(*cobra.Command, []string) error {
+		RunE: func(c *cobra.Command, _ []string) error {
 			t, err := g.target()
 			if err != nil {
 				return err
@@ -36,6 +37,15 @@ an access token already handed out works until it expires.`,
 				return err
 			}
 			key := token.Key{Host: t.Host, ClientID: t.ClientID}
+			// A refresh in flight saves the rotated login when it ends, which
+			// would undo the logout: hold the lock refreshes hold, so that it
+			// finishes (and saves) first and its login is removed, and a
+			// refresh that starts later re-reads the store and finds none.
+			release, err := g.logoutLock(c.Context(), key)
+			if err != nil {
+				return err
+			}
+			defer release()
 			_, err = store.Load(key)
 			had := !errors.Is(err, token.ErrNotFound)
 			if err := store.Delete(key); err != nil {
@@ -54,6 +64,17 @@ an access token already handed out works until it expires.`,
 			return nil
 		},
 	}
+}
+
+// logoutLock takes the refresh lock of key, waiting up to --lock-timeout
+// for a refresh in progress.
+func (g *globals) logoutLock(ctx context.Context, key token.Key) (release func(), err error) {
+	release, _, err = g.lockOrWait(ctx, "refresh", key, g.lockWait, "dbtdbx "+g.command,
+		fmt.Sprintf("Another dbtdbx is refreshing the login of %s (client %s); waiting up to %s for it to finish before removing it.", key.Host, key.ClientID, g.lockWait))
+	if errors.Is(err, token.ErrLockTimeout) {
+		return nil, fmt.Errorf("nothing was removed for %s (client %s): %w", key.Host, key.ClientID, err)
+	}
+	return release, err
 }
 
 func newVersion(g *globals) *cobra.Command {

@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -41,18 +40,8 @@ func TestKilledRefreshLeavesACompleteLogin(t *testing.T) {
 			}))
 			t.Cleanup(srv.Close)
 
-			home := t.TempDir()
-			env := []string{
-				"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"), "XDG_CACHE_HOME=" + filepath.Join(home, ".cache"),
-				"TMPDIR=" + os.TempDir(), "DBUS_SESSION_BUS_ADDRESS=" + os.Getenv("DBUS_SESSION_BUS_ADDRESS"),
-				"DBTDBX_STORAGE=" + storage, "PATH=" + os.Getenv("PATH"), "GORACE=atexit_sleep_ms=0",
-			}
-			key := token.Key{Host: srv.URL, ClientID: "crash-" + storage + "-" + filepath.Base(home)}
-			store := token.WithKernelCache(&token.Keyring{}, true, nil, nil)
-			if storage == "file" {
-				store = &token.File{Path: filepath.Join(home, ".config", "dbtdbx", "tokens.json")}
-			}
-			t.Cleanup(func() { _ = store.Delete(key) })
+			d := newDirectStore(t, storage, srv.URL, "crash")
+			home, env, key, store := d.home, d.env, d.key, d.store
 			now := time.Now()
 			if err := store.Save(&token.Entry{Host: key.Host, ClientID: key.ClientID, Scopes: []string{"all-apis", "offline_access"},
 				AccessToken: "at-0", RefreshToken: "rt-0", Obtained: now, Expiry: now.Add(time.Hour), TokenURL: srv.URL + "/oidc/v1/token"}); err != nil {
