@@ -586,3 +586,62 @@ func TestKeyringLargeTokensInTheSecretService(t *testing.T) {
 		})
 	}
 }
+
+// vanishingKeyring is a keyring whose first calls find an item that
+// another process deletes before it is read, as the Secret Service answers
+// then; later calls go to Keyring.
+type vanishingKeyring struct {
+	KeyringBackend
+	vanish int
+}
+
+func (k *vanishingKeyring) fault() error {
+	if k.vanish == 0 {
+		return nil
+	}
+	k.vanish--
+	return errors.New(`No such interface "org.freedesktop.Secret.Item" on object at path /org/freedesktop/secrets/collection/login/7`)
+}
+
+func (k *vanishingKeyring) Get(service, user string) (string, error) {
+	if err := k.fault(); err != nil {
+		return "", err
+	}
+	return k.KeyringBackend.Get(service, user)
+}
+
+func (k *vanishingKeyring) Delete(service, user string) error {
+	if err := k.fault(); err != nil {
+		return err
+	}
+	return k.KeyringBackend.Delete(service, user)
+}
+
+// An item deleted between the search that found it and its read is looked
+// for again: a login removed meanwhile reads as no login (not as a broken
+// keyring), one replaced meanwhile reads as the new one.
+func TestKeyringItemVanishingMidReadIsLookedUpAgain(t *testing.T) {
+	key := Key{Host: "https://h.example", ClientID: "c"}
+	mem := newMemKeyring()
+	k := &Keyring{Backend: &vanishingKeyring{KeyringBackend: mem, vanish: 2}}
+	if _, err := k.Load(key); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Load of a login removed meanwhile: %v, want ErrNotFound", err)
+	}
+	e := bigEntry(t, key, 10)
+	if err := (&Keyring{Backend: mem}).Save(e); err != nil {
+		t.Fatal(err)
+	}
+	k = &Keyring{Backend: &vanishingKeyring{KeyringBackend: mem, vanish: 1}}
+	if got, err := k.Load(key); err != nil || got.AccessToken != e.AccessToken {
+		t.Errorf("Load of a login replaced meanwhile: %v, %v", got, err)
+	}
+	k = &Keyring{Backend: &vanishingKeyring{KeyringBackend: mem, vanish: 2}}
+	if err := k.Delete(key); err != nil {
+		t.Errorf("Delete of a login another logout removes meanwhile: %v", err)
+	}
+	// An item that keeps vanishing is an error, not taken for no login.
+	k = &Keyring{Backend: &vanishingKeyring{KeyringBackend: mem, vanish: 3}}
+	if _, err := k.Load(key); err == nil || errors.Is(err, ErrNotFound) {
+		t.Errorf("Load while items keep vanishing: %v, want an error", err)
+	}
+}

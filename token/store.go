@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -86,10 +87,32 @@ func (k *Keyring) Where() string {
 // ErrKeyringTimeout is wrapped when the keyring does not answer in time.
 var ErrKeyringTimeout = errors.New("keyring did not answer")
 
-// call runs f with k's timeout. A missing secret comes back as the backend's
-// not-found error unchanged; other errors say what failed and wrap
-// ErrNoKeyring when there is no keyring at all.
-func (k *Keyring) call(what string, f func(b KeyringBackend) (string, error)) (string, error) {
+// call runs f with k's timeout, once more (twice at most) when the item f
+// found was removed before f could read or change it, as by a logout or a
+// Save in another process: f then searches again and finds what is there
+// now. A missing secret comes back as the backend's not-found error
+// unchanged; other errors say what failed and wrap ErrNoKeyring when there
+// is no keyring at all.
+func (k *Keyring) call(what string, f func(b KeyringBackend) (string, error)) (v string, err error) {
+	for range 3 {
+		if v, err = k.callOnce(what, f); !itemVanished(err) {
+			break
+		}
+	}
+	return v, err
+}
+
+// itemVanished reports whether err is the Secret Service's answer for an
+// item that a search had found but that was deleted since.
+func itemVanished(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, `No such interface "org.freedesktop.Secret.Item"`) || strings.Contains(msg, "Object does not exist at path")
+}
+
+func (k *Keyring) callOnce(what string, f func(b KeyringBackend) (string, error)) (string, error) {
 	type result struct {
 		v   string
 		err error
