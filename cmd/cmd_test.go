@@ -46,6 +46,9 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"token"}, map[string]string{"DATABRICKS_HOST": "ftp://x"}, ExitError, "env DATABRICKS_HOST"},
 		{[]string{"login", "--host", "h.example", "--redirect-url", "http://example.com:8020"}, nil, ExitUsage, "this machine"},
 		{[]string{"status", "--host", "h.example"}, map[string]string{"DBTDBX_KEYRING_TIMEOUT": "soon"}, ExitError, "DBTDBX_KEYRING_TIMEOUT"},
+		{[]string{"status", "--host", "h.example"}, map[string]string{"DBTDBX_KEYRING_CACHE": "maybe"}, ExitUsage, "DBTDBX_KEYRING_CACHE=\"maybe\": use on or off"},
+		// Spelled as DBTDBX_DEBUG may be: accepted, so the keyring is tried.
+		{[]string{"status", "--host", "h.example", "--storage", "keyring"}, map[string]string{"DBTDBX_KEYRING_CACHE": "OFF"}, ExitError, "no keyring available"},
 	}
 	for _, c := range cases {
 		code, stdout, stderr := runCLI(t, c.env, c.args...)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/dbtdbx/dbtdbx/token"
@@ -72,9 +73,9 @@ func (g *globals) keyring() (token.Store, error) {
 		return nil, err
 	}
 	read := true
-	switch v := g.getenv(EnvKeyringCache); v {
-	case "", "on":
-	case "off":
+	switch v := g.getenv(EnvKeyringCache); strings.ToLower(v) {
+	case "", "on", "1", "true", "yes":
+	case "off", "0", "false", "no":
 		read = false
 	default:
 		return nil, usageError{fmt.Errorf("%s=%q: use on or off", EnvKeyringCache, v)}
