@@ -34,11 +34,23 @@ export DBT_DATABRICKS_HOST=$DATABRICKS_HOST DBT_DATABRICKS_CLIENT_ID=$DATABRICKS
 unset DATABRICKS_HOST DATABRICKS_CLIENT_ID
 cd "$root/example"
 
-step() { printf '\n$ %s\n' "$*"; "$@"; }
+# step shows a command as it would be typed (quoted where needed), then runs it.
+step() {
+  local shown="\$" a
+  for a in "$@"; do
+    if [[ $a =~ ^[A-Za-z0-9_./:=-]+$ ]]; then
+      shown+=" $a"
+    else
+      shown+=" '${a//\'/\'\\\'\'}'"
+    fi
+  done
+  printf '\n%s\n' "$shown"
+  "$@"
+}
 
 step dbtdbx login
 token=$(dbtdbx token)
-printf '\n$ dbtdbx token\n%s... (%d characters)\n' "${token:0:16}" "${#token}"
+printf '\n$ dbtdbx token\n(a token of %d characters, not shown)\n' "${#token}"
 step dbtdbx status
 # What dbt would do under exec: call the workspace with DATABRICKS_TOKEN.
 me='curl -fsS -H "Authorization: Bearer $DATABRICKS_TOKEN" "$DATABRICKS_HOST/api/2.0/preview/scim/v2/Me"'
