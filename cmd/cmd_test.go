@@ -3,6 +3,7 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -47,8 +48,6 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"login", "--host", "h.example", "--redirect-url", "http://example.com:8020"}, nil, ExitUsage, "this machine"},
 		{[]string{"status", "--host", "h.example"}, map[string]string{"DBTDBX_KEYRING_TIMEOUT": "soon"}, ExitError, "DBTDBX_KEYRING_TIMEOUT"},
 		{[]string{"status", "--host", "h.example"}, map[string]string{"DBTDBX_KEYRING_CACHE": "maybe"}, ExitUsage, "DBTDBX_KEYRING_CACHE=\"maybe\": use on or off"},
-		// Spelled as DBTDBX_DEBUG may be: accepted, so the keyring is tried.
-		{[]string{"status", "--host", "h.example", "--storage", "keyring"}, map[string]string{"DBTDBX_KEYRING_CACHE": "OFF"}, ExitError, "no keyring available"},
 	}
 	for _, c := range cases {
 		code, stdout, stderr := runCLI(t, c.env, c.args...)
@@ -184,5 +183,16 @@ func TestInterruptedExitsWith130(t *testing.T) {
 	code := run(ctx, []string{"login", "--host", "http://127.0.0.1:9", "--storage", "file", "--no-browser"}, strings.NewReader(""), &out, &errb, e)
 	if code != ExitInterrupted || !strings.Contains(errb.String(), "interrupted") {
 		t.Errorf("login after Ctrl-C: exit %d, stderr %q; want 130 saying it was interrupted", code, errb.String())
+	}
+}
+
+func TestKeyringCacheSpellings(t *testing.T) {
+	for v, want := range map[string]bool{"": true, "on": true, "ON": true, "1": true, "true": true, "Yes": true, "off": false, "OFF": false, "0": false, "false": false, "no": false} {
+		if got, err := keyringCacheOn(v); err != nil || got != want {
+			t.Errorf("%s=%q: %v, %v; want %v", EnvKeyringCache, v, got, err, want)
+		}
+	}
+	if _, err := keyringCacheOn("maybe"); !errors.As(err, new(usageError)) {
+		t.Errorf("%s=maybe: %v, want a usage error", EnvKeyringCache, err)
 	}
 }

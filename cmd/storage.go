@@ -72,15 +72,23 @@ func (g *globals) keyring() (token.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	read := true
-	switch v := g.getenv(EnvKeyringCache); strings.ToLower(v) {
-	case "", "on", "1", "true", "yes":
-	case "off", "0", "false", "no":
-		read = false
-	default:
-		return nil, usageError{fmt.Errorf("%s=%q: use on or off", EnvKeyringCache, v)}
+	read, err := keyringCacheOn(g.getenv(EnvKeyringCache))
+	if err != nil {
+		return nil, err
 	}
 	return token.WithKernelCache(&token.Keyring{Timeout: timeout}, read, g.log, g.warnf), nil
+}
+
+// keyringCacheOn reads EnvKeyringCache: on or off, in any case, or as
+// DBTDBX_DEBUG is spelled (1, true, yes; 0, false, no). Unset is on.
+func keyringCacheOn(v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "", "on", "1", "true", "yes":
+		return true, nil
+	case "off", "0", "false", "no":
+		return false, nil
+	}
+	return false, usageError{fmt.Errorf("%s=%q: use on or off", EnvKeyringCache, v)}
 }
 
 func (g *globals) fileStore() (*token.File, error) {
