@@ -130,6 +130,19 @@ func (r *renderer) render(src string) (_ string, err error) {
 	return res.out, nil
 }
 
+// renderQuiet is render for a value whose errors must not quote what it
+// read. Only env_var's and var's own errors, and render's bounds, are known
+// to be free of values; any other error of a secret value, or of a value
+// that read a variable, is told without the engine's message.
+func (r *renderer) renderQuiet(src string, secret bool) (string, error) {
+	out, err := r.render(src)
+	var bound *boundError
+	if err != nil && (secret || len(r.read) > 0) && err != r.failure && !errors.As(err, &bound) {
+		err = errors.New("its Jinja does not render (the engine's message is not shown, as it could quote a secret)")
+	}
+	return out, err
+}
+
 // watchedRender renders src on a worker goroutine and waits for it under
 // the time and memory bounds. The error is about the bounds; the engine's
 // is in the result.
@@ -362,13 +375,22 @@ func (r *renderState) quoteName(name string) (string, bool) {
 	if !validVarName(name) || !slices.Contains(r.literals, name) {
 		return "", false
 	}
+	// A literal that matches a read value, or a part of one, in any case,
+	// would confirm a guess at the value: not quoted either.
+	lower := strings.ToLower(name)
 	for _, v := range r.values {
-		if strings.Contains(name, v) {
+		v = strings.ToLower(v)
+		if strings.Contains(lower, v) || len(name) >= minGuess && strings.Contains(v, lower) {
 			return "", false
 		}
 	}
 	return name, true
 }
+
+// minGuess is the shortest name that quoteName checks against the inside
+// of the values read: a shorter one confirms too little of a value to
+// matter, and many names that short (USER, HOME) are found in values.
+const minGuess = 6
 
 // validVarName reports whether name is [A-Za-z_][A-Za-z0-9_]*.
 func validVarName(name string) bool {

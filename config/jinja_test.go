@@ -128,6 +128,9 @@ func TestRenderPolicy(t *testing.T) {
 		{"{{ 'xx' | list | join('xxxxx') }}", "join may only have a literal string of up to 4"},
 		{"{% set s = 'ab' %}{{ s | list | join(s) }}", "join may only have a literal string of up to 4"},
 		{"{{ '{0}{0}'.format('ab') }}", ".format() is not allowed"},
+		{"{% set s = 'aa' %}{{ (s.replace)('a', s) }}", "replace may only have literal strings"},
+		{"{% set f = 'a'.replace %}{{ f('a', 'bbbbbbbbbb') }}", "replace may only have literal strings"},
+		{"{% set f = 'a,b'.split %}{{ 'a' | f(',') }}", "unknown filter \"f\""},
 	}
 	for _, c := range refused {
 		got, err := r.render(c.src)
@@ -282,6 +285,9 @@ func policyViolation(v reflect.Value) string {
 			return "a *"
 		}
 	case "filterExpr":
+		if n := str("name"); !profileFilters[n] {
+			return "the filter " + n
+		}
 		switch n := str("name"); n {
 		case "indent", "tojson":
 			return "the filter " + n

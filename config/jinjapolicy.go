@@ -138,6 +138,10 @@ func checkTokens(toks []jinjaToken) error {
 			return fmt.Errorf("the * operator is not allowed in a profile (a repeated string can fill the memory)")
 		case t.kind == '|' && next.kind == tokName && (next.val == "indent" || next.val == "tojson"):
 			return fmt.Errorf("the %s filter is not allowed in a profile", next.val)
+		case t.kind == '|' && next.kind == tokName && !profileFilters[next.val]:
+			// The engine would look the name up among the variables too,
+			// where {% set %} can put any callable.
+			return fmt.Errorf("unknown filter %q: a profile may use the filters of Jinja's engine and dbt's as_bool, as_number, as_text and as_native", next.val)
 		case t.kind == '.' && next.kind == tokName && next.val == "format":
 			return fmt.Errorf(".format() is not allowed in a profile: join strings with ~")
 		case (t.kind == '|' || t.kind == '.') && next.kind == tokName && next.val == "replace":
@@ -178,16 +182,30 @@ func checkTokens(toks []jinjaToken) error {
 	return nil
 }
 
+// profileFilters are the filters a profile may use: the engine's own but
+// indent and tojson, and dbt's as_* (see newGlobals).
+var profileFilters = map[string]bool{
+	"from_json": true, "fromjson": true, "items": true, "join": true, "default": true, "d": true,
+	"trim": true, "lower": true, "upper": true, "title": true, "capitalize": true, "first": true,
+	"last": true, "length": true, "count": true, "reverse": true, "sort": true, "unique": true,
+	"list": true, "int": true, "float": true, "string": true, "safe": true, "replace": true,
+	"round": true, "abs": true, "map": true, "select": true, "reject": true, "selectattr": true,
+	"rejectattr": true, "wordcount": true, "escape": true, "e": true, "dictsort": true, "max": true,
+	"min": true, "sum": true, "batch": true,
+	"as_bool": true, "as_number": true, "as_text": true, "as_native": true,
+}
+
 // maxJoinSep bounds join's separator: it is repeated once per item.
 const maxJoinSep = 4
 
 // literalReplace reports whether the tokens after replace are its call
 // with (old, new[, count]), old and new literal strings, old not empty
 // and new at most twice its length, so that the result is at most twice
-// as long as the input. replace without a call is left to the engine.
+// as long as the input. replace not called at once, as in
+// {% set f = s.replace %}, is not: f could then be called with anything.
 func literalReplace(toks []jinjaToken) bool {
 	if len(toks) == 0 || toks[0].kind != '(' {
-		return true
+		return false
 	}
 	if len(toks) < 5 || toks[1].kind != tokStr || toks[2].kind != ',' || toks[3].kind != tokStr {
 		return false

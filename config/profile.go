@@ -209,7 +209,7 @@ func projectProfile(path string, r *renderer) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("%s names no profile: add profile: <name> to it, or pass --profile or set %s", path, EnvProfile)
 	}
-	name, err := r.render(raw)
+	name, err := r.renderQuiet(raw, false)
 	if err != nil {
 		return "", fmt.Errorf("%s:%d: profile: %w", path, top.line["profile"], err)
 	}
@@ -259,7 +259,7 @@ func (p *dbtTarget) selectOutput(f Flags, env Env, pf *yamlFile, r *renderer) (*
 			p.name, p.origins["target"] = "default", OriginDefault
 			break
 		}
-		if p.name, err = r.render(raw); err != nil {
+		if p.name, err = r.renderQuiet(raw, false); err != nil {
 			return nil, fmt.Errorf("%s:%d: profile %q: target: %w", pf.path, prof.line["target"], p.profile, err)
 		}
 		p.origins["target"] = Origin(fmt.Sprintf("%s (%s)", profilesFileName, p.profile))
@@ -309,15 +309,8 @@ func (p *dbtTarget) readFields(pf *yamlFile, out *yamlMap, r *renderer) error {
 		if !ok {
 			return nil
 		}
-		text, err := r.render(raw)
+		text, err := r.renderQuiet(raw, secret)
 		if err != nil {
-			// Only env_var's and var's own errors, and render's bounds, are
-			// known to be free of values; anything else about a secret, or
-			// about a value that read a variable, is told without detail.
-			var bound *boundError
-			if (secret || len(r.read) > 0) && err != r.failure && !errors.As(err, &bound) {
-				err = fmt.Errorf("its Jinja does not render (the engine's message is not shown, as it could quote a secret)")
-			}
 			return fmt.Errorf("%s: %s: %s: %w", at(key), p.where(), key, err)
 		}
 		if key == "token" && r.readVar(EnvToken) {
@@ -373,7 +366,7 @@ func (p *dbtTarget) readScopes(out *yamlMap, r *renderer, at string) error {
 		if !ok {
 			continue
 		}
-		s, err := r.render(raw)
+		s, err := r.renderQuiet(raw, false)
 		if err != nil {
 			return fmt.Errorf("%s: %s: oauth_scopes: %w", at, p.where(), err)
 		}

@@ -44,6 +44,8 @@ func TestErrorsDoNotQuoteVariables(t *testing.T) {
 		{"transformed name", map[string]string{"host": "{{ env_var(env_var('SECRETN') | lower) }}"}, Flags{}, []string{"env_var() was given a name computed from another variable's value"}, false},
 		{"sliced name", map[string]string{"host": "{{ env_var(env_var('SECRETN')[1:]) }}"}, Flags{}, []string{"env_var() was given a name computed from another variable's value"}, false},
 		{"transformed var name", map[string]string{"host": "{{ var(env_var('SECRETN') | upper) }}"}, Flags{}, []string{"var() with a name computed"}, false},
+		{"guessed name", map[string]string{"host": "{{ env_var(env_var('SECRETN')[:9]) }}{{ 'S3cr3tV4l' if false }}"}, Flags{}, []string{"env_var() was given a name computed from another variable's value"}, false},
+		{"guessed name, in another case", map[string]string{"host": "{{ env_var(env_var('SECRETN') | upper) }}{{ 'S3CR3TV4LUE42' if false }}"}, Flags{}, []string{"env_var() was given a name computed from another variable's value"}, false},
 		{"computed name, extra argument", map[string]string{"host": "{{ env_var(env_var('SECRETX'), 'a', 'b') }}"}, Flags{}, []string{"env_var() with a name computed"}, false},
 		{"from_json", map[string]string{"host": "{{ env_var('SECRETX') | from_json }}"}, Flags{}, []string{"host: its Jinja does not render"}, false},
 		{"from_json slice", map[string]string{"host": "{{ env_var('SECRETJ')[2:4] | from_json }}"}, Flags{}, []string{"host: its Jinja does not render"}, false},
@@ -121,6 +123,10 @@ func TestMissingNamesNotQuoted(t *testing.T) {
 	for name, c := range map[string]struct{ project, profiles, mention string }{
 		"profile": {"name: p\nprofile: \"{{ env_var('SECRETX') }}\"\n", "p:\n  outputs:\n    dev: {type: databricks}\n", "the profile dbt_project.yml names (from env_var('SECRETX')) is not in"},
 		"target":  {"name: p\nprofile: p\n", "p:\n  target: \"{{ env_var('SECRETX') }}\"\n  outputs:\n    dev: {type: databricks}\n", "the target profile \"p\" names (from env_var('SECRETX')) is not in its outputs"},
+		// The engine's own messages may quote what a test or filter was
+		// given: not shown for a profile or target name that read a variable.
+		"profile, engine error": {"name: p\nprofile: \"{{ [1] | select(env_var('SECRETX')) }}\"\n", "p:\n  outputs:\n    dev: {type: databricks}\n", "profile: its Jinja does not render"},
+		"target, engine error":  {"name: p\nprofile: p\n", "p:\n  target: \"{{ [1] | select(env_var('SECRETX')) }}\"\n  outputs:\n    dev: {type: databricks}\n", "target: its Jinja does not render"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
