@@ -20,11 +20,13 @@ import (
 //     every index up to the bound, or allocates for it);
 //   - the indent and tojson filters (their width or indent= is allocated
 //     as is), and .format() (each {} repeats an argument);
-//   - replace, unless its arguments are literal strings, the first not
+//   - replace, unless called at once with literal strings, the first not
 //     empty and the second at most twice as long, and join, unless its
-//     separator is a literal string of up to maxJoinSep characters: with
+//     separator is a literal string of up to maxJoinSep bytes: with
 //     computed arguments one call can ask for a terabyte at once, too fast
 //     for render's memory watch;
+//   - filters other than profileFilters: the engine looks an unknown
+//     filter up among the variables, where {% set %} can put a method;
 //   - .append, .insert, .pop and .update, and {% set a.b = ... %}: with
 //     them a list or dict can hold itself, and printing or comparing it
 //     recurses until the stack overflows;
