@@ -38,6 +38,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"token", "--lock-timeout", "-1s", "--host", "h.example"}, nil, ExitUsage, "--lock-timeout must be positive"},
 		{[]string{"token", "--min-ttl", "0s", "--host", "h.example"}, nil, ExitUsage, "--min-ttl must be positive"},
 		{[]string{"token"}, nil, ExitError, "DATABRICKS_HOST"},
+		{[]string{"token", "--host", "h.example", "--storage", "none"}, nil, ExitLoginRequired, "keeps no login between runs"},
 		// A bad value is a usage error on the command line, and one of
 		// configuration in the environment or a profile.
 		{[]string{"status", "--host", "http://dbc-x.cloud.databricks.com"}, nil, ExitUsage, "plain http"},

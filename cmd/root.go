@@ -94,6 +94,9 @@ func (g *globals) accessToken(ctx context.Context, t *config.Target, force bool,
 		return g.lock(ctx, "refresh", src.Key, g.lockWait, "dbtdbx "+g.command)
 	}
 	e, err := src.Token(ctx, force)
+	if _, none := store.(token.None); none && errors.Is(err, token.ErrLoginRequired) {
+		return nil, withHint(err, "With --storage none (or DBTDBX_STORAGE=none) dbtdbx keeps no login between runs, which suits service principals and personal access tokens: for a browser login, log in and run with --storage keyring or file")
+	}
 	if errors.Is(err, token.ErrLoginRequired) {
 		return nil, withHint(err, loginHint(t))
 	}
