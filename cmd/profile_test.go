@@ -40,7 +40,7 @@ func TestPersonalAccessTokenTarget(t *testing.T) {
 	if code, stdout, stderr := runInProject(t, outputs, "login"); code != 0 || stdout != "" || !strings.Contains(stderr, "no login is needed") || strings.Contains(stderr, pat) {
 		t.Errorf("login for a PAT target: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
-	if code, stdout, stderr := runInProject(t, outputs, "status"); code != 0 || strings.Contains(stdout+stderr, pat) || !strings.Contains(stdout, "personal access token") {
+	if code, stdout, stderr := runInProject(t, outputs, "status"); code != 0 || strings.Contains(stdout+stderr, pat) || !strings.Contains(stdout, "personal access token") || strings.Contains(stdout, "Client ID") {
 		t.Errorf("status for a PAT target: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 	// Nothing is stored for it, so logout neither opens a store nor
@@ -63,7 +63,7 @@ func TestEntraServicePrincipalIsNotSupportedYet(t *testing.T) {
 	// status reports the target, then fails as the others do: no login
 	// could help, so it names none.
 	code, stdout, stderr := runInProject(t, outputs, "status")
-	if code != 1 || !strings.Contains(stdout, "Entra ID") || !strings.Contains(stderr, "Entra ID service principal") || strings.Contains(stderr, "Run: dbtdbx login") || strings.Contains(stdout+stderr, secret) {
+	if code != 1 || !strings.Contains(stdout, "Entra ID") || !strings.Contains(stdout, "11111111-2222-3333-4444-555555555555") || strings.Contains(stdout, "dbt-databricks") || !strings.Contains(stderr, "Entra ID service principal") || strings.Contains(stderr, "Run: dbtdbx login") || strings.Contains(stdout+stderr, secret) {
 		t.Errorf("status for an Entra ID service principal: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }

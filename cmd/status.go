@@ -184,12 +184,19 @@ func printStatus(w io.Writer, t *config.Target, r *statusReport) {
 	if t.AuthType != "" {
 		line("auth_type", t.AuthType, "auth_type")
 	}
-	line("Client ID", t.ClientID, "client_id")
-	if r.ClientSecret {
-		line("Client secret", "set", "client_secret")
+	switch t.Auth {
+	case config.AuthPAT:
+		// No OAuth client takes part.
+	case config.AuthAzureServicePrincipal:
+		line("Azure client", t.AzureClientID, "")
+	default:
+		line("Client ID", t.ClientID, "client_id")
+		if r.ClientSecret {
+			line("Client secret", "set", "client_secret")
+		}
+		line("Scopes", strings.Join(t.Scopes, " "), "scopes")
+		line("Redirect URL", t.RedirectURL, "redirect_url")
 	}
-	line("Scopes", strings.Join(t.Scopes, " "), "scopes")
-	line("Redirect URL", t.RedirectURL, "redirect_url")
 	if t.TokenServed {
 		line("Token", "served by dbtdbx as DATABRICKS_TOKEN (dbtdbx exec, dbtdbx env)", "")
 	}
