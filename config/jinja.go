@@ -81,7 +81,8 @@ type renderState struct {
 	shown   []string
 	failure error
 	// values are the non-empty values env_var() read from the environment:
-	// a name that contains one is not quoted in an error.
+	// a name that contains one, or is part of one, is not quoted in an
+	// error (see quoteName).
 	values []string
 	// literals are the strings written in the template: only a name
 	// among them is quoted, for one computed at run time, whatever it was

@@ -186,6 +186,7 @@ func FuzzJinjaPolicy(f *testing.F) {
 		"{{ '}}' }}{% if '%}' %}{% endif %}{# '#} {% for %}",
 		"{{ {'a': [1, 2][0:1]} }}{{ x[(1)] }}",
 		"{{ 'a\\'b' }}{% set a = \"%}\" %}",
+		"{{ 'a.b' | replace('.', '__') }}{{ 'xx'.replace('x', 'y', 1) }}{{ (s.replace)('a', s) }}{{ ['a'] | join(', ') }}",
 	} {
 		f.Add(seed)
 	}
@@ -230,7 +231,7 @@ func growingCall(name string, args, kwargs reflect.Value) string {
 	switch name {
 	case "replace":
 		if args.Len() == 0 {
-			return ""
+			return "replace not called at once"
 		}
 		old, ok1 := lit(0)
 		repl, ok2 := lit(1 % args.Len())
@@ -288,10 +289,7 @@ func policyViolation(v reflect.Value) string {
 		if n := str("name"); !profileFilters[n] {
 			return "the filter " + n
 		}
-		switch n := str("name"); n {
-		case "indent", "tojson":
-			return "the filter " + n
-		case "replace", "join":
+		if n := str("name"); n == "replace" || n == "join" {
 			if bad := growingCall(n, v.FieldByName("args"), v.FieldByName("kwargs")); bad != "" {
 				return bad
 			}
@@ -301,10 +299,19 @@ func policyViolation(v reflect.Value) string {
 			if bad := growingCall("replace", v.FieldByName("args"), v.FieldByName("kwargs")); bad != "" {
 				return bad
 			}
+			// A .replace called at once: what is left to check is what it
+			// is called on and with.
+			for _, part := range []reflect.Value{fn.FieldByName("obj"), v.FieldByName("args")} {
+				if bad := policyViolation(part); bad != "" {
+					return bad
+				}
+			}
+			return ""
 		}
 	case "attrExpr":
 		switch a := str("attr"); a {
-		case "append", "insert", "pop", "update", "format":
+		case "append", "insert", "pop", "update", "format", "replace":
+			// .replace only called at once: see callExpr.
 			return "." + a
 		}
 	case "sliceExpr":
