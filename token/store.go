@@ -134,14 +134,13 @@ func (k *Keyring) callOnce(what string, f func(b KeyringBackend) (string, error)
 	defer timer.Stop()
 	select {
 	case r := <-ch:
-		switch {
-		case r.err == nil || isNotFound(r.err):
+		if r.err == nil || isNotFound(r.err) {
 			return r.v, r.err
-		case noKeyring(r.err):
-			return "", keyringError{fmt.Errorf("%w: %s: could not %s: %w", ErrNoKeyring, KeyringName(), what, reasoned{noKeyringReason(r.err), r.err})}
-		default:
-			return "", keyringError{fmt.Errorf("%s: could not %s: %w", KeyringName(), what, r.err)}
 		}
+		if why := noKeyringReason(r.err); why != "" {
+			return "", keyringError{fmt.Errorf("%w: %s: could not %s: %w", ErrNoKeyring, KeyringName(), what, reasoned{why, r.err})}
+		}
+		return "", keyringError{fmt.Errorf("%s: could not %s: %w", KeyringName(), what, r.err)}
 	case <-timer.C:
 		return "", keyringError{fmt.Errorf("%w: the %s did not answer within %s while trying to %s (is it locked? unlock it, or set %s=30s to wait longer)",
 			ErrKeyringTimeout, KeyringName(), timeout, what, EnvKeyringTimeout)}
