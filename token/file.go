@@ -122,14 +122,14 @@ func checkPrivate(path string, mode fs.FileMode, want fs.FileMode) error {
 
 // ErrNotRegular is wrapped when a FIFO, a device, a directory or anything
 // else but a regular file (or a symbolic link to one) stands where dbtdbx
-// keeps a file of its own. dbtdbx does not open it: opening a FIFO would
-// wait for a writer forever.
+// keeps a file of its own. dbtdbx never waits on it: a plain open of a FIFO
+// would wait for the other end forever.
 var ErrNotRegular = errors.New("not a regular file")
 
 // checkRegular returns an error wrapping ErrNotRegular, which names path
-// as what ("token file") and says to move it away, unless path is a regular
+// as what ("lock file") and says to move it away, unless path is a regular
 // file or a symbolic link to one; errors of os.Stat, fs.ErrNotExist among
-// them, come as they are. It never opens path, so it never blocks.
+// them, come as they are. It does not open path.
 func checkRegular(path, what string) error {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -146,7 +146,8 @@ func notRegular(path, what string) error {
 }
 
 // ReadRegular is os.ReadFile for a file of dbtdbx's own: anything but a
-// regular file is refused as checkRegular says, without waiting.
+// regular file is refused with an error wrapping ErrNotRegular, without
+// waiting.
 func ReadRegular(path, what string) ([]byte, error) {
 	fh, _, err := openRegular(path, what)
 	if err != nil {
@@ -156,15 +157,12 @@ func ReadRegular(path, what string) ([]byte, error) {
 	return io.ReadAll(fh)
 }
 
-// openRegular opens path for reading after checkRegular's test, and returns
-// what the open file says of itself. O_NONBLOCK makes the open return at
-// once should a FIFO take the file's place between the test and the open;
-// the test after it then refuses the FIFO. A regular file ignores the flag,
-// and so does Windows.
+// openRegular opens path for reading and returns what the open file says of
+// itself, refusing anything but a regular file as ReadRegular says.
+// O_NONBLOCK makes the open of a FIFO return at once rather than wait for a
+// writer; the file's own mode then refuses it. A regular file ignores the
+// flag, and so does Windows.
 func openRegular(path, what string) (*os.File, fs.FileInfo, error) {
-	if err := checkRegular(path, what); err != nil {
-		return nil, nil, err
-	}
 	fh, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, nil, err

@@ -77,12 +77,14 @@ func Acquire(ctx context.Context, path string, wait time.Duration, what string) 
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create the lock directory: %w", err)
 	}
-	// flock opens the file, which would wait forever for a writer were it
-	// a FIFO.
+	// A FIFO or the like is refused in words here; should one take the
+	// file's place after this test, O_NONBLOCK still keeps flock's open of
+	// it from waiting for a writer forever. (These are flock's own flags
+	// on every system dbtdbx is built for, with O_NONBLOCK added.)
 	if err := checkRegular(path, "lock file"); errors.Is(err, ErrNotRegular) {
 		return nil, err
 	}
-	f := flock.New(path, flock.SetPermissions(0o600))
+	f := flock.New(path, flock.SetPermissions(0o600), flock.SetFlag(os.O_CREATE|os.O_RDONLY|syscall.O_NONBLOCK))
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	ok, err := f.TryLockContext(wctx, 5*time.Millisecond)
@@ -106,19 +108,19 @@ func Acquire(ctx context.Context, path string, wait time.Duration, what string) 
 }
 
 // writeHolder says in the file at path who holds the lock, for waiters to
-// tell. It is only a hint: it gives up on anything but a regular file, and
-// O_NONBLOCK makes a FIFO slipped in after the test fail at once rather
-// than wait for a reader.
+// tell. It is only a hint: it gives up on anything it cannot open at once
+// (O_NONBLOCK makes the open of a FIFO without a reader fail rather than
+// wait) or that is not a regular file.
 func writeHolder(path, info string) {
-	if errors.Is(checkRegular(path, "lock holder file"), ErrNotRegular) {
-		return
-	}
-	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|syscall.O_NONBLOCK, 0o600)
+	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|syscall.O_NONBLOCK, 0o600)
 	if err != nil {
 		return
 	}
+	defer fh.Close()
+	if st, err := fh.Stat(); err != nil || !st.Mode().IsRegular() || fh.Truncate(0) != nil {
+		return
+	}
 	_, _ = fh.WriteString(info)
-	_ = fh.Close()
 }
 
 // Release gives the lock up. It is safe to call more than once.
