@@ -3,7 +3,6 @@ package cmd
 import (
 	"bytes"
 	"context"
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -184,16 +183,5 @@ func TestInterruptedExitsWith130(t *testing.T) {
 	code := run(ctx, []string{"login", "--host", "http://127.0.0.1:9", "--storage", "file", "--no-browser"}, strings.NewReader(""), &out, &errb, e)
 	if code != ExitInterrupted || !strings.Contains(errb.String(), "interrupted") {
 		t.Errorf("login after Ctrl-C: exit %d, stderr %q; want 130 saying it was interrupted", code, errb.String())
-	}
-}
-
-func TestKeyringCacheSpellings(t *testing.T) {
-	for v, want := range map[string]bool{"": true, "on": true, "ON": true, "1": true, "true": true, "Yes": true, "off": false, "OFF": false, "0": false, "false": false, "no": false} {
-		if got, err := keyringCacheOn(v); err != nil || got != want {
-			t.Errorf("%s=%q: %v, %v; want %v", EnvKeyringCache, v, got, err, want)
-		}
-	}
-	if _, err := keyringCacheOn("maybe"); !errors.As(err, new(usageError)) {
-		t.Errorf("%s=maybe: %v, want a usage error", EnvKeyringCache, err)
 	}
 }

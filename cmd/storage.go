@@ -2,29 +2,16 @@ package cmd
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/dbtdbx/dbtdbx/token"
+	"github.com/dbtdbx/dbtdbx/token/stored"
 )
 
 // EnvStorage chooses the store like --storage.
 const EnvStorage = "DBTDBX_STORAGE"
-
-// settings are the choices dbtdbx remembers, in settings.json beside the
-// token file.
-type settings struct {
-	Version int `json:"version"`
-	// Storage is "file" once dbtdbx found no keyring on this machine.
-	Storage string    `json:"storage,omitempty"`
-	Since   time.Time `json:"since,omitzero"`
-	Reason  string    `json:"reason,omitempty"`
-}
 
 // store opens the token store that --storage (or DBTDBX_STORAGE) names:
 // keyring, file, none, or by default the OS keyring with a fall back to
@@ -61,7 +48,7 @@ func (g *globals) store() (token.Store, error) {
 
 // EnvKeyringCache turns the kernel keyring cache in front of the Secret
 // Service off ("off") or on ("on", the default).
-const EnvKeyringCache = "DBTDBX_KEYRING_CACHE"
+const EnvKeyringCache = stored.EnvKeyringCache
 
 // keyring opens the OS keyring. On Linux, access tokens (never refresh
 // tokens) are also cached in the kernel's user keyring, so a valid token is
@@ -72,23 +59,11 @@ func (g *globals) keyring() (token.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	read, err := keyringCacheOn(g.getenv(EnvKeyringCache))
+	read, err := stored.KernelCacheOn(g.getenv(EnvKeyringCache))
 	if err != nil {
-		return nil, err
+		return nil, usageError{err}
 	}
 	return token.WithKernelCache(&token.Keyring{Timeout: timeout}, read, g.log, g.warnf), nil
-}
-
-// keyringCacheOn reads EnvKeyringCache: on or off, in any case, or as
-// DBTDBX_DEBUG is spelled (1, true, yes; 0, false, no). Unset is on.
-func keyringCacheOn(v string) (bool, error) {
-	switch strings.ToLower(v) {
-	case "", "on", "1", "true", "yes":
-		return true, nil
-	case "off", "0", "false", "no":
-		return false, nil
-	}
-	return false, usageError{fmt.Errorf("%s=%q: use on or off", EnvKeyringCache, v)}
 }
 
 func (g *globals) fileStore() (*token.File, error) {
@@ -115,9 +90,9 @@ func (g *globals) defaultStore() (token.Store, error) {
 		// Nowhere to fall back to: the keyring or nothing.
 		return kr, nil
 	}
-	path := settingsPath(file.Path)
-	s, err := readSettings(path)
-	if errors.Is(err, token.ErrNotRegular) {
+	path := stored.SettingsPath(file.Path)
+	s, err := stored.ReadSettings(path)
+	if errors.Is(err, stored.ErrNotRegular) {
 		return nil, err
 	}
 	if err == nil && s.Storage == "file" {
@@ -126,58 +101,18 @@ func (g *globals) defaultStore() (token.Store, error) {
 		return file, nil
 	}
 	return &token.Fallback{Primary: kr, Secondary: file, OnFallback: func(cause error) {
-		s := settings{Version: 1, Storage: "file", Since: time.Now().UTC().Truncate(time.Second), Reason: "no Secret Service on the session bus"}
+		s := stored.Settings{Version: 1, Storage: "file", Since: time.Now().UTC().Truncate(time.Second), Reason: "no Secret Service on the session bus"}
 		if errors.Is(cause, token.ErrNoKeyring) && g.getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
 			s.Reason = "no D-Bus session bus"
 		}
 		remembered := "dbtdbx remembers this in " + path
-		if err := writeSettings(path, s); err != nil {
+		if err := stored.WriteSettings(path, s); err != nil {
 			remembered = "could not remember this: " + err.Error()
 		}
 		g.storeNote = fmt.Sprintf("no keyring was found (%s); %s: remove that file or pass --storage keyring to use a keyring again", s.Reason, remembered)
 		g.warnf(fmt.Sprintf("no keyring on this machine (%s): keeping tokens in the file %s, readable only by you. %s; pass --storage keyring to insist on a keyring.",
 			s.Reason, file.Path, remembered))
 	}}, nil
-}
-
-func settingsPath(tokenFile string) string {
-	return filepath.Join(filepath.Dir(tokenFile), "settings.json")
-}
-
-// readSettings reads path; the error wraps token.ErrNotRegular when a FIFO
-// or the like stands there, which it refuses without opening.
-func readSettings(path string) (settings, error) {
-	var s settings
-	b, err := token.ReadRegular(path, "settings file")
-	if err != nil {
-		return s, err
-	}
-	err = json.Unmarshal(b, &s)
-	return s, err
-}
-
-// writeSettings writes s atomically, in a directory only the user can read.
-func writeSettings(path string, s settings) error {
-	b, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".settings-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // lockOrWait is lock, but when another process holds the lock it first

@@ -19,7 +19,7 @@ for target in \
   config:FuzzNormalizeHost \
   config:FuzzResolveProfile \
   config:FuzzJinjaPolicy \
-  token:FuzzDecode; do
+  token/stored:FuzzDecode; do
   pkg=${target%%:*} name=${target#*:}
   corpus=$pkg/testdata/fuzz/$name
   for attempt in 1 2; do

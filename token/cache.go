@@ -5,12 +5,6 @@ import (
 	"log/slog"
 )
 
-// KernelCacheNamespace is the namespace of the kernel keyring cache that
-// dbtdbx puts in front of the OS keyring. It is one per user, not one per
-// Secret Service or bus address: the same bus can be spelled in several
-// ways, and a write through any of them must drop the copy all of them see.
-const KernelCacheNamespace = KeyringService
-
 // WithKernelCache puts the kernel keyring cache (see KernelCache) in front
 // of k where the system has one, and returns k as it is elsewhere. With read
 // false, the cache is neither read nor filled, but every write to k still
@@ -26,21 +20,6 @@ func WithKernelCache(k *Keyring, read bool, log *slog.Logger, warn func(string))
 		c = dropOnly{c}
 	}
 	return &Cached{Store: k, Cache: c, Log: log, Warn: warn}
-}
-
-// Cache keeps copies of access tokens, never refresh tokens, somewhere a
-// read costs less than a read of the Store behind it. A Cache may lose
-// entries at any time; it must never return one for another key.
-type Cache interface {
-	// Get returns the cached entry for key. Its RefreshToken and TokenURL
-	// are empty.
-	Get(key Key) (*Entry, bool)
-	// Put caches e's access token until it expires.
-	Put(e *Entry) error
-	// Drop forgets the entry for key.
-	Drop(key Key) error
-	// Where says in words where copies are kept.
-	Where() string
 }
 
 // Peeker is a Store that can hand out a login's access token without
@@ -121,14 +100,6 @@ type dropOnly struct{ Cache }
 func (dropOnly) Get(Key) (*Entry, bool) { return nil, false }
 func (d dropOnly) Put(e *Entry) error   { return d.Drop(e.Key()) }
 func (dropOnly) Where() string          { return "" }
-
-// cacheCopy is what a Cache keeps of e: everything but the refresh token
-// and the token endpoint.
-func cacheCopy(e *Entry) *Entry {
-	c := *e
-	c.RefreshToken, c.TokenURL = "", ""
-	return &c
-}
 
 var (
 	_ Store  = (*Cached)(nil)

@@ -25,7 +25,12 @@ func (c *memCache) Get(key Key) (*Entry, bool) {
 	cp := *e
 	return &cp, true
 }
-func (c *memCache) Put(e *Entry) error { c.m[e.Key()] = cacheCopy(e); return nil }
+func (c *memCache) Put(e *Entry) error {
+	cp := *e
+	cp.RefreshToken, cp.TokenURL = "", "" // as every Cache keeps it
+	c.m[e.Key()] = &cp
+	return nil
+}
 func (c *memCache) Drop(key Key) error { delete(c.m, key); c.drops++; return nil }
 func (c *memCache) Where() string      { return "memory" }
 

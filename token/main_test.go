@@ -1,7 +1,6 @@
 package token
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -52,50 +51,6 @@ func child(mode string) int {
 		if err := json.NewEncoder(os.Stdout).Encode(&r); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
-		}
-		return 0
-	case "file-save":
-		if err := fileSaveChild(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		return 0
-	case "hold-lock":
-		// Take the lock named by the first argument, say so, and wait to be killed.
-		if _, err := Acquire(context.Background(), os.Getenv("DBTDBX_TOKEN_TEST_LOCK"), time.Minute, "lock-holding child"); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		fmt.Println("locked")
-		select {}
-	case "kernel-read", "kernel-drop":
-		// Print the access token the kernel cache holds for the key named
-		// by the environment, then drop it when asked to. With
-		// DBTDBX_TEST_NEW_SESSION set, first join a session keyring of its
-		// own, as `keyctl session -` or systemd's KeyringMode=private do:
-		// the process then no longer possesses the user keyring.
-		if os.Getenv("DBTDBX_TEST_NEW_SESSION") != "" {
-			if err := joinNewSessionKeyring(); err != nil {
-				fmt.Fprintln(os.Stderr, err)
-				return 1
-			}
-		}
-		c, ok := NewKernelCache(os.Getenv("DBTDBX_TEST_NAMESPACE"))
-		if !ok {
-			return 1
-		}
-		key := Key{Host: os.Getenv("DBTDBX_TEST_HOST"), ClientID: os.Getenv("DBTDBX_TEST_CLIENT")}
-		e, ok := c.Get(key)
-		if !ok {
-			fmt.Fprintln(os.Stderr, "not cached")
-			return 1
-		}
-		fmt.Println(e.AccessToken)
-		if mode == "kernel-drop" {
-			if err := c.Drop(key); err != nil {
-				fmt.Fprintln(os.Stderr, err)
-				return 1
-			}
 		}
 		return 0
 	default:

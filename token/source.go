@@ -12,35 +12,8 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// Floor is the least lifetime a handed-out token may have: Databricks
-// rejects tokens with 30 s or less left.
-const Floor = 30 * time.Second
-
-// DefaultMinTTL is the default for Source.MinTTL.
-const DefaultMinTTL = 5 * time.Minute
-
 // ErrLoginRequired is wrapped when only a new login can produce a token.
 var ErrLoginRequired = errors.New("login required")
-
-// Due reports whether e must be refreshed before it is handed out: when less
-// than Threshold is left.
-func Due(e *Entry, now time.Time, minTTL, lasting time.Duration) bool {
-	return e.AccessToken == "" || e.Expiry.Sub(now) < Threshold(e, minTTL, lasting)
-}
-
-// Threshold is the time left below which e is due: max(Floor, min(minTTL,
-// half its full lifetime)), so short-lived tokens are not refreshed on every
-// call and no token with Floor or less left is handed out. A token handed to
-// a process that keeps it (lasting > 0) must also have min(lasting, 90% of
-// its lifetime) left.
-func Threshold(e *Entry, minTTL, lasting time.Duration) time.Duration {
-	life := e.Lifetime()
-	th := max(Floor, min(minTTL, life/2))
-	if lasting > 0 {
-		th = max(th, min(lasting, life*9/10))
-	}
-	return th
-}
 
 // Source hands out a valid access token for one key, refreshing it through
 // the entry's token endpoint when due and storing the result before

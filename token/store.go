@@ -4,51 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"strconv"
 	"strings"
 	"time"
 )
-
-// ErrNotFound is returned by a Store that holds no entry for a key.
-var ErrNotFound = errors.New("no stored login")
-
-// Store keeps entries by key. Implementations are safe for use by one
-// process at a time; package token serialises writers across processes.
-type Store interface {
-	// Load returns the entry for key, ErrNotFound when there is none, or an
-	// error wrapping ErrCorrupt when the stored bytes are unusable.
-	Load(key Key) (*Entry, error)
-	// Save replaces the entry for e.Key().
-	Save(e *Entry) error
-	// Delete removes the entry for key; deleting a missing entry is not an error.
-	Delete(key Key) error
-	// Where says in words where entries are kept.
-	Where() string
-}
-
-// KeyringService is the service name of every keyring entry dbtdbx writes.
-const KeyringService = "dbtdbx"
-
-// DefaultKeyringTimeout bounds each keyring call; EnvKeyringTimeout changes it.
-const (
-	DefaultKeyringTimeout = 3 * time.Second
-	EnvKeyringTimeout     = "DBTDBX_KEYRING_TIMEOUT"
-)
-
-// KeyringTimeout reads EnvKeyringTimeout ("10s", or a number of seconds).
-func KeyringTimeout(getenv func(string) string) (time.Duration, error) {
-	v := getenv(EnvKeyringTimeout)
-	if v == "" {
-		return DefaultKeyringTimeout, nil
-	}
-	if d, err := time.ParseDuration(v); err == nil && d > 0 {
-		return d, nil
-	}
-	if n, err := strconv.ParseFloat(v, 64); err == nil && n > 0 {
-		return time.Duration(n * float64(time.Second)), nil
-	}
-	return 0, fmt.Errorf("%s=%q is not a positive duration: use for example 10s", EnvKeyringTimeout, v)
-}
 
 // Keyring is the Store backed by the OS keyring (Secret Service on Linux,
 // Keychain on macOS, Credential Manager on Windows). Every call is bounded by

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package token
+package stored
 
 // NewKernelCache returns the kernel keyring cache for namespace; ok is
 // false on systems that have none, like this one.

@@ -1,4 +1,4 @@
-package token
+package stored
 
 import (
 	"context"
@@ -320,6 +320,21 @@ func (f *File) Load(key Key) (*Entry, error) {
 	if err != nil {
 		return nil, err
 	}
+	return f.lookup(entries, key)
+}
+
+// Peek is Load that never writes: an unusable file is reported, not moved
+// aside. It is for a reader that hands any error to one that can repair.
+func (f *File) Peek(key Key) (*Entry, error) {
+	entries, err := f.read()
+	if err != nil {
+		return nil, err
+	}
+	return f.lookup(entries, key)
+}
+
+// lookup finds and decodes key's entry among entries read from the file.
+func (f *File) lookup(entries map[string]json.RawMessage, key Key) (*Entry, error) {
 	raw, ok := entries[key.String()]
 	if !ok {
 		return nil, ErrNotFound

@@ -1,6 +1,6 @@
 // Package token keeps tokens: the stores that hold a login (the OS keyring),
 // and the Source that hands out a valid access token, refreshing it when due.
-package token
+package stored
 
 import (
 	"encoding/json"

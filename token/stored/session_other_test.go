@@ -1,6 +1,6 @@
 //go:build !linux
 
-package token
+package stored
 
 import "errors"
 
