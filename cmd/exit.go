@@ -27,6 +27,7 @@ const envHelp = `Environment:
   DBTDBX_KEYRING_TIMEOUT=10s              how long to wait for the keyring (default 3s)
   DBTDBX_KEYRING_CACHE=on|off             the copy of access tokens in the Linux kernel keyring (default on)
   DBTDBX_DEBUG=1                          like --debug
+  DBTDBX_CORE=/path/to/dbtdbx-core        the binary dbtdbx runs for all but a cached token (default: beside dbtdbx, then PATH)
   DBT_PROJECT_DIR, DBT_ENGINE_PROFILES_DIR, DBT_PROFILES_DIR, DBT_PROFILE, DBT_TARGET   as in dbt`
 
 const exitCodesHelp = `Exit codes:

@@ -23,6 +23,7 @@ import (
 
 	"github.com/dbtdbx/dbtdbx/auth"
 	"github.com/dbtdbx/dbtdbx/config"
+	"github.com/dbtdbx/dbtdbx/internal/front"
 	"github.com/dbtdbx/dbtdbx/token"
 )
 
@@ -66,7 +67,7 @@ func (g *globals) getenv(name string) string { return g.env.Get(name) }
 func (g *globals) accessToken(ctx context.Context, t *config.Target, force bool, minTTL, lasting time.Duration) (*token.Entry, error) {
 	switch t.Auth {
 	case config.AuthPAT:
-		if !bearerToken(t.Token) {
+		if !front.BearerToken(t.Token) {
 			return nil, fmt.Errorf("the token of %s in %s has spaces or control characters, which no bearer token has: check the profile's token", targetName(t), t.ProfilesFile)
 		}
 		return &token.Entry{Host: t.Host, AccessToken: t.Token, TokenType: "Bearer"}, nil
@@ -100,22 +101,10 @@ func (g *globals) accessToken(ctx context.Context, t *config.Target, force bool,
 	if errors.Is(err, token.ErrLoginRequired) {
 		return nil, withHint(err, loginHint(t))
 	}
-	if err == nil && !bearerToken(e.AccessToken) {
+	if err == nil && !front.BearerToken(e.AccessToken) {
 		return nil, withHint(fmt.Errorf("the access token for %s (as stored, or as its token endpoint just issued it) has spaces or control characters, which no bearer token has; refusing to hand it out", t.Host), "Run: dbtdbx logout, then dbtdbx login; if it happens again, the workspace's token endpoint issues such tokens")
 	}
 	return e, err
-}
-
-// bearerToken reports whether tok can be printed on a line of its own and
-// sent in an Authorization header as it is: visible ASCII only (RFC 6750's
-// token68 and more), so no caller gets a second line or header from it.
-func bearerToken(tok string) bool {
-	for i := 0; i < len(tok); i++ {
-		if tok[i] < 0x21 || tok[i] > 0x7e {
-			return false
-		}
-	}
-	return tok != ""
 }
 
 func azureUnsupported(t *config.Target) error {
@@ -287,7 +276,7 @@ something needs one, refreshing it before it expires.
 	pf.StringVar(&g.flags.Profile, "profile", "", "dbt profile (env DBT_PROFILE; default: profile: in dbt_project.yml)")
 	pf.StringVarP(&g.flags.Target, "target", "t", "", "dbt target (env DBT_TARGET; default: the profile's target:)")
 	pf.BoolVar(&g.debug, "debug", false, "log HTTP exchanges and decisions to stderr, secrets redacted (env DBTDBX_DEBUG=1)")
-	pf.DurationVar(&g.httpTimeout, "http-timeout", 30*time.Second, "timeout of each HTTP request")
+	pf.DurationVar(&g.httpTimeout, "http-timeout", front.DefaultHTTPTimeout, "timeout of each HTTP request")
 	pf.StringVar(&g.storage, "storage", "", "where tokens are kept: keyring, file or none (env DBTDBX_STORAGE; default: the OS keyring, or a file where there is none)")
 	pf.DurationVar(&g.lockWait, "lock-timeout", token.DefaultLockWait, "how long to wait for another dbtdbx refreshing the same login")
 

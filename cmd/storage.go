@@ -6,12 +6,13 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/dbtdbx/dbtdbx/internal/front"
 	"github.com/dbtdbx/dbtdbx/token"
 	"github.com/dbtdbx/dbtdbx/token/stored"
 )
 
 // EnvStorage chooses the store like --storage.
-const EnvStorage = "DBTDBX_STORAGE"
+const EnvStorage = front.EnvStorage
 
 // store opens the token store that --storage (or DBTDBX_STORAGE) names:
 // keyring, file, none, or by default the OS keyring with a fall back to

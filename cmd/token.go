@@ -2,13 +2,12 @@ package cmd
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/dbtdbx/dbtdbx/internal/front"
 	"github.com/dbtdbx/dbtdbx/token"
 )
 
@@ -36,7 +35,7 @@ is left. Never opens a browser: without a usable login it exits 4.`,
 	f := c.Flags()
 	f.BoolVar(&o.refresh, "refresh", false, "refresh the token even if it is not due")
 	f.DurationVar(&o.minTTL, "min-ttl", token.DefaultMinTTL, "refresh when less than this is left (capped at half the token's lifetime, at least 30s)")
-	choiceVarP(f, &o.output, "output", "o", "text", "output format", []string{"text", "json", "header"}, "output format: text, json or header")
+	choiceVarP(f, &o.output, "output", "o", front.DefaultOutput, "output format", front.Outputs, "output format: text, json or header")
 	return c
 }
 
@@ -52,28 +51,5 @@ func (o *tokenOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	switch o.output {
-	case "json":
-		out := struct {
-			AccessToken string `json:"access_token"`
-			TokenType   string `json:"token_type"`
-			Expiry      string `json:"expiry,omitempty"`
-		}{AccessToken: e.AccessToken, TokenType: tokenType(e)}
-		if !e.Expiry.IsZero() {
-			out.Expiry = e.Expiry.Format(time.RFC3339)
-		}
-		return json.NewEncoder(o.stdout).Encode(out)
-	case "header":
-		_, err = fmt.Fprintf(o.stdout, "Authorization: Bearer %s\n", e.AccessToken)
-	default:
-		_, err = fmt.Fprintln(o.stdout, e.AccessToken)
-	}
-	return err
-}
-
-func tokenType(e *token.Entry) string {
-	if e.TokenType == "" || strings.EqualFold(e.TokenType, "bearer") {
-		return "Bearer"
-	}
-	return e.TokenType
+	return front.Print(o.stdout, e, o.output)
 }

@@ -9,7 +9,7 @@ failed=()
 for target in linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64; do
   os=${target%/*} arch=${target#*/}
   echo "crossbuild $os/$arch" >&2
-  CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build -trimpath -o /dev/null . || failed+=("$target")
+  CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build -trimpath -o /dev/null . ./cmd/dbtdbx-core || failed+=("$target")
 done
 if [ ${#failed[@]} -gt 0 ]; then
   echo "crossbuild: does not compile for ${failed[*]}" >&2

@@ -15,7 +15,7 @@ if [ -z "${DBTDBX_IN_KEYRING_SESSION:-}" ]; then
   export DBTDBX_HYDRA
   bin=$(mktemp -d)
   trap 'rm -rf "$bin"' EXIT
-  go build -o "$bin/dbtdbx" .
+  go build -o "$bin/" . ./cmd/dbtdbx-core
   go build -o "$bin/devworkspace" ./internal/devworkspace
   DEMO_BIN=$bin exec scripts/with-keyring.sh "$0" "$@"
 fi

@@ -2,9 +2,10 @@
 # Checks .goreleaser.yaml with GoReleaser itself (built once from the Go module
 # proxy and cached under ~/.cache/dbtdbx-tools: about 3 minutes the first
 # time). With --snapshot, also runs a full local release that publishes
-# nothing (about 2 minutes on 2 cores): the six binaries, archives,
-# checksums, the Homebrew cask and the Scoop manifest, in a throwaway copy
-# of the work tree; then runs the linux/amd64 binary's --version.
+# nothing (about 2 minutes on 2 cores): dbtdbx and dbtdbx-core for six
+# targets, archives, checksums, the Homebrew cask and the Scoop manifest, in
+# a throwaway copy of the work tree; then runs --version of dbtdbx unpacked
+# from the linux/amd64 archive.
 # Not part of CI: cmd/release_test.go checks what users depend on in the file
 # and builds with its ldflags; scripts/crossbuild.sh compiles every target.
 set -euo pipefail
@@ -29,5 +30,11 @@ if [ "${1:-}" = --snapshot ]; then
   (cd "$work" && HOMEBREW_TAP_GITHUB_TOKEN=unused SCOOP_BUCKET_GITHUB_TOKEN=unused \
     "$bin" release --snapshot --clean >&2)
   ls -l "$work/dist" >&2
-  "$work"/dist/dbtdbx_linux_amd64_v1/dbtdbx --version
+  # The archive holds both binaries, and dbtdbx finds dbtdbx-core beside it;
+  # the cask and the manifest install both.
+  mkdir "$work/unpacked"
+  tar -xzf "$work"/dist/dbtdbx_*_linux_amd64.tar.gz -C "$work/unpacked"
+  "$work"/unpacked/dbtdbx --version
+  grep -q 'binary "dbtdbx-core"' "$work"/dist/homebrew/Casks/dbtdbx.rb
+  grep -q 'dbtdbx-core.exe' "$work"/dist/scoop/dbtdbx.json
 fi

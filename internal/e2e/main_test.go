@@ -26,7 +26,8 @@ import (
 	"github.com/dbtdbx/dbtdbx/token"
 )
 
-// binary is the dbtdbx built for this run, with the race detector.
+// binary is the dbtdbx built for this run, with the race detector, and
+// dbtdbx-core beside it, where dbtdbx finds it.
 var binary string
 
 func TestMain(m *testing.M) {
@@ -39,7 +40,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "dbtdbx")
-	build := exec.Command("go", "build", "-race", "-o", binary, "github.com/dbtdbx/dbtdbx")
+	build := exec.Command("go", "build", "-race", "-o", dir+string(filepath.Separator), "github.com/dbtdbx/dbtdbx", "github.com/dbtdbx/dbtdbx/cmd/dbtdbx-core")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building dbtdbx:", err)

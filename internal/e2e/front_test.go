@@ -1,0 +1,117 @@
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/dbtdbx/dbtdbx/internal/oauthtest"
+)
+
+// noCore makes dbtdbx look for dbtdbx-core where there is none, and turns
+// off the debug log the tests otherwise ask for (which the front leaves to
+// the core): what then succeeds was served by the front alone.
+func (w *world) noCore() []string {
+	return []string{"DBTDBX_CORE=" + filepath.Join(w.home, "no-such-dbtdbx-core"), "DBTDBX_DEBUG="}
+}
+
+// A cached token is printed by dbtdbx itself, from the kernel keyring cache
+// or the token file, without starting dbtdbx-core; a token that is due is
+// left to dbtdbx-core, which refreshes it, and the next call prints the new
+// one, again without the core.
+func TestCachedTokenNeedsNoCore(t *testing.T) {
+	t.Parallel()
+	for _, storage := range []string{"keyring", "file"} {
+		t.Run(storage, func(t *testing.T) {
+			if storage == "keyring" && runtime.GOOS != "linux" {
+				t.Skip("the kernel keyring cache is Linux's")
+			}
+			w := newWorld(t, oauthtest.Options{})
+			w.flags = append(w.flags, "--storage", storage)
+			w.fileStore = storage == "file"
+			w.login()
+			stored := w.stored().AccessToken
+			for _, args := range [][]string{{"token"}, {"token", "-o", "header"}} {
+				r := w.run(w.noCore(), args...)
+				if r.code != 0 || r.stderr != "" || !strings.Contains(r.stdout, stored) {
+					t.Fatalf("dbtdbx %s without the core: exit %d, stderr %q; want the stored token", strings.Join(args, " "), r.code, r.stderr)
+				}
+			}
+
+			// Due: the front hands over, and says so when there is no core.
+			w.makeDue()
+			r := w.run(w.noCore(), "token")
+			if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, "dbtdbx-core") || !strings.Contains(r.stderr, "go install") {
+				t.Fatalf("a due token without the core: exit %d, stdout %q, stderr %q; want exit 1 saying how to install dbtdbx-core", r.code, r.stdout, r.stderr)
+			}
+			fresh := w.token()
+			if fresh == stored || !w.srv.TokenAccepted(t, fresh) {
+				t.Fatal("the core did not refresh the due token")
+			}
+			if r := w.run(w.noCore(), "token"); r.code != 0 || r.stdout != fresh+"\n" {
+				t.Errorf("after the refresh, without the core: exit %d, stderr %q; want the new token", r.code, r.stderr)
+			}
+		})
+	}
+}
+
+// dbtdbx finds dbtdbx-core beside it, also through a symbolic link to
+// dbtdbx from elsewhere, and on PATH; without one it says what to install
+// and exits 1.
+func TestFindingTheCore(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, oauthtest.Options{})
+	w.login()
+	alone := filepath.Join(w.home, "alone")
+	linked := filepath.Join(w.home, "linked")
+	for _, dir := range []string{alone, linked} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile(binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(alone, "dbtdbx"), b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(binary, filepath.Join(linked, "dbtdbx")); err != nil {
+		t.Fatal(err)
+	}
+	run := func(bin string, extraEnv ...string) result {
+		t.Helper()
+		c := exec.Command(bin, "status")
+		c.Env = w.environ(extraEnv...)
+		c.Dir = w.dir
+		var out, errb strings.Builder
+		c.Stdout, c.Stderr = &out, &errb
+		r := result{code: -1}
+		if err := c.Run(); err == nil {
+			r.code = 0
+		} else if ee, ok := err.(*exec.ExitError); ok {
+			r.code = ee.ExitCode()
+		}
+		r.stdout, r.stderr = out.String(), errb.String()
+		w.record(r.stdout)
+		w.record(r.stderr)
+		return r
+	}
+	if r := run(filepath.Join(linked, "dbtdbx")); r.code != 0 || !strings.Contains(r.stdout, w.host) {
+		t.Errorf("dbtdbx through a symbolic link: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	r := run(filepath.Join(alone, "dbtdbx"))
+	if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, "dbtdbx-core") || !strings.Contains(r.stderr, "go install github.com/dbtdbx/dbtdbx@latest github.com/dbtdbx/dbtdbx/cmd/dbtdbx-core@latest") {
+		t.Errorf("dbtdbx without dbtdbx-core: exit %d, stdout %q, stderr %q; want exit 1 saying how to install it", r.code, r.stdout, r.stderr)
+	}
+	if r := run(filepath.Join(alone, "dbtdbx"), "DBTDBX_CORE="+filepath.Join(alone, "dbtdbx")); r.code != 1 || !strings.Contains(r.stderr, "names this dbtdbx") {
+		t.Errorf("DBTDBX_CORE naming dbtdbx itself: exit %d, stderr %q; want exit 1 saying so", r.code, r.stderr)
+	}
+	path := "PATH=" + filepath.Dir(binary) + string(os.PathListSeparator) + w.env["PATH"]
+	if r := run(filepath.Join(alone, "dbtdbx"), path); r.code != 0 || !strings.Contains(r.stdout, w.host) {
+		t.Errorf("dbtdbx with dbtdbx-core on PATH: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}

@@ -1,0 +1,53 @@
+package front
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/dbtdbx/dbtdbx/config"
+	"github.com/dbtdbx/dbtdbx/token/stored"
+)
+
+// DBTDBX_CORE names the core wherever it is; a core that is nowhere is an
+// error that says what is missing.
+func TestCore(t *testing.T) {
+	if got, err := Core(func(k string) string { return map[string]string{EnvCore: "/opt/x/dbtdbx-core"}[k] }); err != nil || got != "/opt/x/dbtdbx-core" {
+		t.Errorf("with %s set: %q, %v", EnvCore, got, err)
+	}
+	t.Setenv("PATH", t.TempDir())
+	if _, err := Core(func(string) string { return "" }); !errors.Is(err, fs.ErrNotExist) {
+		// The test binary's directory holds no dbtdbx-core, and PATH is empty.
+		t.Errorf("with no core anywhere: %v, want an error wrapping fs.ErrNotExist", err)
+	}
+}
+
+// BenchmarkTokenCached is the front's `dbtdbx token --host H --storage file`
+// on a valid stored token, in process: flag parsing, Resolve, the token
+// file's read and the print, without the process start-up that
+// scripts/bench.sh includes.
+func BenchmarkTokenCached(b *testing.B) {
+	const host = "https://adb-1234.5.azuredatabricks.net"
+	cfg := b.TempDir()
+	now := time.Now()
+	f := &stored.File{Path: filepath.Join(cfg, "dbtdbx", "tokens.json")}
+	if err := f.Save(&stored.Entry{Host: host, ClientID: config.DefaultClientID, Scopes: []string{"all-apis", "offline_access"},
+		AccessToken: "cached-access-token", TokenType: "Bearer", RefreshToken: "r", Expiry: now.Add(time.Hour), Obtained: now,
+		TokenURL: host + "/oidc/v1/token"}); err != nil {
+		b.Fatal(err)
+	}
+	vars := map[string]string{"XDG_CONFIG_HOME": cfg}
+	env := config.Env{LookupEnv: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }, Dir: b.TempDir(), Home: b.TempDir()}
+	args := []string{"token", "--host", host, "--storage", "file"}
+	var out bytes.Buffer
+	for b.Loop() {
+		out.Reset()
+		if code, served := Token(args, env, time.Now(), &out, os.Stderr); !served || code != 0 || out.String() != "cached-access-token\n" {
+			b.Fatalf("served %v, exit %d, stdout %q", served, code, out.String())
+		}
+	}
+}
