@@ -16,7 +16,7 @@ import (
 
 func main() {
 	if env, err := config.OSEnv(); err == nil {
-		if code, served := front.Token(os.Args[1:], env, time.Now(), os.Stdout, os.Stderr); served {
+		if code, served := front.Token(os.Args[1:], env, time.Now, os.Stdout, os.Stderr); served {
 			os.Exit(code)
 		}
 	}

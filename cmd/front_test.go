@@ -104,7 +104,7 @@ func (w *frontWorld) tokenFile(t *testing.T) string {
 // front runs the front in dir; served says whether it printed the token.
 func (w *frontWorld) front(dir string, args ...string) (code int, served bool, stdout, stderr string) {
 	var out, errb bytes.Buffer
-	code, served = front.Token(args, w.configEnv(dir), time.Now(), &out, &errb)
+	code, served = front.Token(args, w.configEnv(dir), time.Now, &out, &errb)
 	return code, served, out.String(), errb.String()
 }
 
@@ -261,5 +261,39 @@ func TestFrontHandsOverWhatIsNotACachedToken(t *testing.T) {
 				t.Errorf("dbtdbx %s: the front served it (stdout %q, stderr %q); want it handed to the core", strings.Join(c.args, " "), out, errOut)
 			}
 		})
+	}
+}
+
+// Reading a profile may take seconds (its Jinja is given up to five a value):
+// a token that becomes due meanwhile is judged by the time the profile has
+// been read, and left to the core to refresh, not printed.
+func TestFrontJudgesTheTokenWhenTheProfileHasBeenRead(t *testing.T) {
+	w := newFrontWorld(t, 50*time.Minute)
+	env := w.configEnv(w.project)
+	lookup, rendered := env.LookupEnv, false
+	env.LookupEnv = func(k string) (string, bool) {
+		if k == "DBT_DATABRICKS_HOST" { // read by the profile's env_var()
+			rendered = true
+		}
+		return lookup(k)
+	}
+	start := time.Now()
+	clock := func() time.Time {
+		if rendered {
+			return start.Add(time.Hour) // the rendering took an hour
+		}
+		return start
+	}
+	var out, errb bytes.Buffer
+	if code, served := front.Token([]string{"token", "--storage", "file"}, env, clock, &out, &errb); served {
+		t.Fatalf("the front printed a token due by the time the profile was read (exit %d, %d bytes)", code, out.Len())
+	}
+	if !rendered {
+		t.Fatal("the profile's env_var() was not read: the test proves nothing")
+	}
+	// The same call with a clock that stays put is served, so the hand-over
+	// above is the clock's doing.
+	if _, served := front.Token([]string{"token", "--storage", "file"}, w.configEnv(w.project), func() time.Time { return start }, &out, &errb); !served {
+		t.Fatal("a token with 50 minutes left was not served")
 	}
 }

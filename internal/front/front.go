@@ -75,9 +75,11 @@ func flagSet(o *options) *pflag.FlagSet {
 // Token serves `dbtdbx token` when args (without the program name) ask for
 // it and the token can be printed as it is stored. served is false when the
 // core must run instead; nothing has been written then. When served, code
-// is the exit code: 0, or 1 when stdout could not be written.
-func Token(args []string, env config.Env, now time.Time, stdout, stderr io.Writer) (code int, served bool) {
-	e, output, ok := cached(args, env, now)
+// is the exit code: 0, or 1 when stdout could not be written. clock is read
+// once the profile and the token have been read, which may take seconds (a
+// profile's Jinja), so that a token due by then is not printed.
+func Token(args []string, env config.Env, clock func() time.Time, stdout, stderr io.Writer) (code int, served bool) {
+	e, output, ok := cached(args, env, clock)
 	if !ok {
 		return 0, false
 	}
@@ -90,7 +92,7 @@ func Token(args []string, env config.Env, now time.Time, stdout, stderr io.Write
 
 // cached returns the entry to print and the output format, ok false when
 // the core must run.
-func cached(args []string, env config.Env, now time.Time) (e *stored.Entry, output string, ok bool) {
+func cached(args []string, env config.Env, clock func() time.Time) (e *stored.Entry, output string, ok bool) {
 	// `dbtdbx token` with flags before or after the command name, parsed
 	// by the same library as the core's, which finds the command the same
 	// way for these flags; "--" is left to the core.
@@ -112,7 +114,7 @@ func cached(args []string, env config.Env, now time.Time) (e *stored.Entry, outp
 	}
 	key := stored.Key{Host: t.Host, ClientID: t.ClientID}
 	e, ok = load(o.storage, env.Get, key)
-	if !ok || len(e.HasScopes(t.Scopes)) > 0 || stored.Due(e, now, o.minTTL, 0) || !BearerToken(e.AccessToken) {
+	if !ok || len(e.HasScopes(t.Scopes)) > 0 || stored.Due(e, clock(), o.minTTL, 0) || !BearerToken(e.AccessToken) {
 		return nil, "", false
 	}
 	return e, o.output, true

@@ -46,7 +46,7 @@ func BenchmarkTokenCached(b *testing.B) {
 	var out bytes.Buffer
 	for b.Loop() {
 		out.Reset()
-		if code, served := Token(args, env, time.Now(), &out, os.Stderr); !served || code != 0 || out.String() != "cached-access-token\n" {
+		if code, served := Token(args, env, time.Now, &out, os.Stderr); !served || code != 0 || out.String() != "cached-access-token\n" {
 			b.Fatalf("served %v, exit %d, stdout %q", served, code, out.String())
 		}
 	}
