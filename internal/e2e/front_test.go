@@ -58,16 +58,18 @@ func TestCachedTokenNeedsNoCore(t *testing.T) {
 	}
 }
 
-// dbtdbx finds dbtdbx-core beside it, also through a symbolic link to
-// dbtdbx from elsewhere, and on PATH; without one it says what to install
-// and exits 1.
+// dbtdbx finds dbtdbx-core beside it, where a symbolic link to dbtdbx leads
+// and beside that link, on PATH, and where DBTDBX_CORE says (a path, or a
+// name on PATH); without one it says what to install and exits 1.
 func TestFindingTheCore(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, oauthtest.Options{})
 	w.login()
 	alone := filepath.Join(w.home, "alone")
 	linked := filepath.Join(w.home, "linked")
-	for _, dir := range []string{alone, linked} {
+	beside := filepath.Join(w.home, "beside") // a link to alone/dbtdbx beside a dbtdbx-core
+	copied := filepath.Join(w.home, "copied") // dbtdbx and a copy of it named dbtdbx-core
+	for _, dir := range []string{alone, linked, beside, copied} {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -81,6 +83,17 @@ func TestFindingTheCore(t *testing.T) {
 	}
 	if err := os.Symlink(binary, filepath.Join(linked, "dbtdbx")); err != nil {
 		t.Fatal(err)
+	}
+	core := filepath.Join(filepath.Dir(binary), "dbtdbx-core")
+	for _, l := range [][2]string{{filepath.Join(alone, "dbtdbx"), filepath.Join(beside, "dbtdbx")}, {core, filepath.Join(beside, "dbtdbx-core")}} {
+		if err := os.Symlink(l[0], l[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{"dbtdbx", "dbtdbx-core"} {
+		if err := os.WriteFile(filepath.Join(copied, name), b, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	run := func(bin string, extraEnv ...string) result {
 		t.Helper()
@@ -103,6 +116,9 @@ func TestFindingTheCore(t *testing.T) {
 	if r := run(filepath.Join(linked, "dbtdbx")); r.code != 0 || !strings.Contains(r.stdout, w.host) {
 		t.Errorf("dbtdbx through a symbolic link: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
+	if r := run(filepath.Join(beside, "dbtdbx")); r.code != 0 || !strings.Contains(r.stdout, w.host) {
+		t.Errorf("a link to dbtdbx beside dbtdbx-core: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
 	r := run(filepath.Join(alone, "dbtdbx"))
 	if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, "dbtdbx-core") || !strings.Contains(r.stderr, "go install github.com/dbtdbx/dbtdbx@latest github.com/dbtdbx/dbtdbx/cmd/dbtdbx-core@latest") {
 		t.Errorf("dbtdbx without dbtdbx-core: exit %d, stdout %q, stderr %q; want exit 1 saying how to install it", r.code, r.stdout, r.stderr)
@@ -110,8 +126,18 @@ func TestFindingTheCore(t *testing.T) {
 	if r := run(filepath.Join(alone, "dbtdbx"), "DBTDBX_CORE="+filepath.Join(alone, "dbtdbx")); r.code != 1 || !strings.Contains(r.stderr, "names this dbtdbx") {
 		t.Errorf("DBTDBX_CORE naming dbtdbx itself: exit %d, stderr %q; want exit 1 saying so", r.code, r.stderr)
 	}
+	if r := run(filepath.Join(copied, "dbtdbx")); r.code != 1 || strings.Contains(r.stderr, "DBTDBX_CORE=") ||
+		!strings.Contains(r.stderr, filepath.Join(copied, "dbtdbx-core")+" is this dbtdbx") {
+		t.Errorf("dbtdbx beside a copy of itself named dbtdbx-core: exit %d, stderr %q; want exit 1 naming the copy, not DBTDBX_CORE", r.code, r.stderr)
+	}
 	path := "PATH=" + filepath.Dir(binary) + string(os.PathListSeparator) + w.env["PATH"]
 	if r := run(filepath.Join(alone, "dbtdbx"), path); r.code != 0 || !strings.Contains(r.stdout, w.host) {
 		t.Errorf("dbtdbx with dbtdbx-core on PATH: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if r := run(filepath.Join(alone, "dbtdbx"), path, "DBTDBX_CORE=dbtdbx-core"); r.code != 0 || !strings.Contains(r.stdout, w.host) {
+		t.Errorf("DBTDBX_CORE=dbtdbx-core, on PATH: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if r := run(filepath.Join(alone, "dbtdbx"), "DBTDBX_CORE=no-such-core"); r.code != 1 || !strings.Contains(r.stderr, "DBTDBX_CORE=no-such-core is not on PATH") {
+		t.Errorf("DBTDBX_CORE naming nothing on PATH: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
