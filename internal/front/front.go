@@ -201,7 +201,7 @@ func Print(w io.Writer, e *stored.Entry, output string) error {
 			Expiry      string `json:"expiry,omitempty"`
 		}{AccessToken: e.AccessToken, TokenType: TokenType(e)}
 		if !e.Expiry.IsZero() {
-			out.Expiry = e.Expiry.Format(time.RFC3339)
+			out.Expiry = e.Expiry.UTC().Format(time.RFC3339)
 		}
 		return json.NewEncoder(w).Encode(out)
 	case "header":

@@ -26,6 +26,18 @@ func TestCore(t *testing.T) {
 	}
 }
 
+// -o json prints the expiry in UTC, whatever zone the store holds it in.
+func TestPrintJSONExpiryInUTC(t *testing.T) {
+	e := &stored.Entry{AccessToken: "a", TokenType: "Bearer", Expiry: time.Date(2030, 1, 2, 8, 4, 5, 600, time.FixedZone("", 5*3600))}
+	var out bytes.Buffer
+	if err := Print(&out, e, "json"); err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"access_token":"a","token_type":"Bearer","expiry":"2030-01-02T03:04:05Z"}` + "\n"; out.String() != want {
+		t.Errorf("got %q, want %q", out.String(), want)
+	}
+}
+
 // BenchmarkTokenCached is the front's `dbtdbx token --host H --storage file`
 // on a valid stored token, in process: flag parsing, Resolve, the token
 // file's read and the print, without the process start-up that

@@ -8,6 +8,7 @@ package stored
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -48,7 +49,9 @@ func KeyringTimeout(getenv func(string) string) (time.Duration, error) {
 	if d, err := time.ParseDuration(v); err == nil && d > 0 {
 		return d, nil
 	}
-	if n, err := strconv.ParseFloat(v, 64); err == nil && n > 0 {
+	// A number of seconds, short of what a Duration holds (about 292 years;
+	// Inf, NaN and larger would wrap to a negative one).
+	if n, err := strconv.ParseFloat(v, 64); err == nil && n > 0 && n < float64(math.MaxInt64/int64(time.Second)) {
 		return time.Duration(n * float64(time.Second)), nil
 	}
 	return 0, fmt.Errorf("%s=%q is not a positive duration: use for example 10s", EnvKeyringTimeout, v)
