@@ -47,7 +47,9 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"token"}, map[string]string{"DATABRICKS_HOST": "ftp://x"}, ExitError, "env DATABRICKS_HOST"},
 		{[]string{"login", "--host", "h.example", "--redirect-url", "http://example.com:8020"}, nil, ExitUsage, "this machine"},
 		{[]string{"status", "--host", "h.example"}, map[string]string{"DBTDBX_KEYRING_TIMEOUT": "soon"}, ExitError, "DBTDBX_KEYRING_TIMEOUT"},
-		{[]string{"status", "--host", "h.example"}, map[string]string{"DBTDBX_KEYRING_CACHE": "maybe"}, ExitUsage, "DBTDBX_KEYRING_CACHE=\"maybe\": use on or off"},
+		{[]string{"status", "--host", "h.example"}, map[string]string{"DBTDBX_KEYRING_CACHE": "maybe"}, ExitError, "DBTDBX_KEYRING_CACHE=\"maybe\": use on or off"},
+		{[]string{"token", "--host", "h.example"}, map[string]string{"DBTDBX_STORAGE": "bogus"}, ExitError, "DBTDBX_STORAGE \"bogus\" is not a storage mode"},
+		{[]string{"token", "--host", "h.example", "--storage", "bogus"}, nil, ExitUsage, "--storage \"bogus\" is not a storage mode"},
 	}
 	for _, c := range cases {
 		code, stdout, stderr := runCLI(t, c.env, c.args...)

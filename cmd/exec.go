@@ -60,8 +60,8 @@ authenticate. stdin, stdout, stderr and signals pass through; the token is never
 put on a command line.
 
 Exit code: the command's; 128+n when it dies of signal n; 4 when a login is
-required; 125 when dbtdbx fails before starting it; 126 when it cannot be
-executed; 127 when it is not found.`,
+required; 125 when dbtdbx fails before starting it, a usage error included;
+126 when it cannot be executed; 127 when it is not found.`,
 		Example: `  dbtdbx exec -- dbt run --select my_model
   dbtdbx exec -t prod -- dbt build`,
 		Args: func(c *cobra.Command, args []string) error {

@@ -26,7 +26,7 @@ const envHelp = `Environment:
   DBTDBX_STORAGE=keyring|file|none        like --storage
   DBTDBX_KEYRING_TIMEOUT=10s              how long to wait for the keyring (default 3s)
   DBTDBX_KEYRING_CACHE=on|off             the copy of access tokens in the Linux kernel keyring (default on)
-  DBTDBX_DEBUG=1                          like --debug
+  DBTDBX_DEBUG=1                          like --debug (1, true, yes or on)
   DBTDBX_CORE=/path/to/dbtdbx-core        the binary dbtdbx runs for all but a cached token (default: beside dbtdbx, then PATH)
   DBT_PROJECT_DIR, DBT_ENGINE_PROFILES_DIR, DBT_PROFILES_DIR, DBT_PROFILE, DBT_TARGET   as in dbt`
 
@@ -37,7 +37,7 @@ const exitCodesHelp = `Exit codes:
   4    login required: run dbtdbx login
   130  interrupted (Ctrl-C)
   exec only: the command's own code; 128+n when it dies of signal n;
-  125 dbtdbx failed before starting it, 126 not executable, 127 not found`
+  125 dbtdbx failed before starting it (a usage error too), 126 not executable, 127 not found`
 
 // usageError marks an error in how dbtdbx was called.
 type usageError struct{ err error }
@@ -98,6 +98,11 @@ func reportFor(w io.Writer, err error, command string) int {
 	}
 	if code == ExitUsage {
 		fmt.Fprintf(w, "  Run '%s --help' for usage.\n", command)
+		if command == "dbtdbx exec" {
+			// Whatever the command's own codes are, 125 is dbtdbx's
+			// (as env(1) and timeout(1) have it).
+			code = ExitExecFailed
+		}
 	}
 	return code
 }

@@ -218,7 +218,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 				return usageError{fmt.Errorf("%s must be positive, got %s", name, d)}
 			}
 		}
-		if d := strings.ToLower(g.getenv("DBTDBX_DEBUG")); g.debug || d == "1" || d == "true" || d == "yes" || d == "on" {
+		if g.debug || front.DebugOn(g.getenv(front.EnvDebug)) {
 			g.log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		}
 		return nil

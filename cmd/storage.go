@@ -39,7 +39,11 @@ func (g *globals) store() (token.Store, error) {
 	case "":
 		g.opened, err = g.defaultStore()
 	default:
-		return nil, usageError{fmt.Errorf("%s %q is not a storage mode: use keyring, file or none", from, mode)}
+		err := fmt.Errorf("%s %q is not a storage mode: use keyring, file or none", from, mode)
+		if from == EnvStorage {
+			return nil, err // configuration, not how dbtdbx was called
+		}
+		return nil, usageError{err}
 	}
 	if err != nil {
 		g.opened = nil
@@ -62,7 +66,7 @@ func (g *globals) keyring() (token.Store, error) {
 	}
 	read, err := stored.KernelCacheOn(g.getenv(EnvKeyringCache))
 	if err != nil {
-		return nil, usageError{err}
+		return nil, err
 	}
 	return token.WithKernelCache(&token.Keyring{Timeout: timeout}, read, g.log, g.warnf), nil
 }

@@ -138,8 +138,13 @@ func TestExecExitCodes(t *testing.T) {
 			t.Errorf("exec %v exited %d, want %d\n%s", c.args, r.code, c.code, r.stderr)
 		}
 	}
-	if r := w.run(nil, "exec"); r.code != 2 {
-		t.Errorf("exec without a command exited %d, want 2", r.code)
+	// Every failure of dbtdbx before the command starts is 125, whatever
+	// the command's own codes: usage errors too.
+	if r := w.run(nil, "exec"); r.code != 125 || !strings.Contains(r.stderr, "dbtdbx exec --help") {
+		t.Errorf("exec without a command exited %d, want 125\n%s", r.code, r.stderr)
+	}
+	if r := w.run(nil, "exec", "--bogus", "--", "true"); r.code != 125 {
+		t.Errorf("exec with an unknown flag exited %d, want 125\n%s", r.code, r.stderr)
 	}
 	if r := w.run(nil, "exec", "--host", "ftp://bad", "--", "true"); r.code != 125 {
 		t.Errorf("exec with a bad host exited %d, want 125\n%s", r.code, r.stderr)

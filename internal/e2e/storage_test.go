@@ -62,7 +62,8 @@ func TestStorageModes(t *testing.T) {
 	if r := w.run(nil, "login", "--storage", "none"); r.code != 2 || !strings.Contains(r.stderr, "--storage none") {
 		t.Errorf("login --storage none: exit %d, %s", r.code, r.stderr)
 	}
-	if r := w.run([]string{"DBTDBX_STORAGE=vault"}, "token"); r.code != 2 || !strings.Contains(r.stderr, "DBTDBX_STORAGE") {
+	// A bad value in the environment is configuration (1), not usage (2).
+	if r := w.run([]string{"DBTDBX_STORAGE=vault"}, "token"); r.code != 1 || !strings.Contains(r.stderr, "DBTDBX_STORAGE") {
 		t.Errorf("DBTDBX_STORAGE=vault: exit %d, %s", r.code, r.stderr)
 	}
 
@@ -155,7 +156,7 @@ func TestKeyringCacheInTheKernel(t *testing.T) {
 	if r := w.run([]string{"DBTDBX_KEYRING_CACHE=off"}, "token"); r.code != 4 || r.stdout != "" {
 		t.Errorf("token with DBTDBX_KEYRING_CACHE=off and no login in the Secret Service: exit %d, stdout %q", r.code, r.stdout)
 	}
-	if r := w.run([]string{"DBTDBX_KEYRING_CACHE=maybe"}, "token"); r.code != 2 || !strings.Contains(r.stderr, "DBTDBX_KEYRING_CACHE") {
+	if r := w.run([]string{"DBTDBX_KEYRING_CACHE=maybe"}, "token"); r.code != 1 || !strings.Contains(r.stderr, "DBTDBX_KEYRING_CACHE") {
 		t.Errorf("DBTDBX_KEYRING_CACHE=maybe: exit %d\n%s", r.code, r.stderr)
 	}
 

@@ -72,6 +72,19 @@ func flagSet(o *options) *pflag.FlagSet {
 	return fs
 }
 
+// EnvDebug turns on --debug: 1, true, yes or on, in any case; anything else
+// is off.
+const EnvDebug = "DBTDBX_DEBUG"
+
+// DebugOn reads EnvDebug's value v.
+func DebugOn(v string) bool {
+	switch strings.ToLower(v) {
+	case "1", "true", "yes", "on":
+		return true
+	}
+	return false
+}
+
 // Token serves `dbtdbx token` when args (without the program name) ask for
 // it and the token can be printed as it is stored. served is false when the
 // core must run instead; nothing has been written then. When served, code
@@ -104,7 +117,7 @@ func cached(args []string, env config.Env, clock func() time.Time) (e *stored.En
 	if fs.Parse(args) != nil || fs.NArg() != 1 || fs.Arg(0) != "token" {
 		return nil, "", false
 	}
-	if o.debug || env.Get("DBTDBX_DEBUG") != "" || o.refresh ||
+	if o.debug || DebugOn(env.Get(EnvDebug)) || o.refresh ||
 		o.httpTimeout <= 0 || o.lockWait <= 0 || o.minTTL <= 0 || !slices.Contains(Outputs, o.output) {
 		return nil, "", false
 	}
