@@ -11,25 +11,26 @@ import (
 // completionShells are the shells `dbtdbx completion` writes a script for,
 // with how to load it and how to install it for every new session.
 var completionShells = []struct {
-	name, load, install string
-	write               func(root *cobra.Command, w io.Writer) error
+	name, load, install, note string
+	write                     func(root *cobra.Command, w io.Writer) error
 }{
 	{
 		name:    "bash",
 		load:    `source <(dbtdbx completion bash)`,
-		install: `dbtdbx completion bash > ~/.local/share/bash-completion/completions/dbtdbx`,
+		install: `mkdir -p ~/.local/share/bash-completion/completions && dbtdbx completion bash > ~/.local/share/bash-completion/completions/dbtdbx`,
 		write:   func(root *cobra.Command, w io.Writer) error { return root.GenBashCompletionV2(w, true) },
 	},
 	{
 		name:    "zsh",
-		load:    `source <(dbtdbx completion zsh)`,
-		install: `dbtdbx completion zsh > "${fpath[1]}/_dbtdbx"`,
+		load:    `autoload -U compinit && compinit && source <(dbtdbx completion zsh)`,
+		install: `mkdir -p ~/.zfunc && dbtdbx completion zsh > ~/.zfunc/_dbtdbx`,
+		note:    "\n\nand have these lines in ~/.zshrc:\n\n  fpath=(~/.zfunc $fpath)\n  autoload -U compinit; compinit",
 		write:   func(root *cobra.Command, w io.Writer) error { return root.GenZshCompletion(w) },
 	},
 	{
 		name:    "fish",
 		load:    `dbtdbx completion fish | source`,
-		install: `dbtdbx completion fish > ~/.config/fish/completions/dbtdbx.fish`,
+		install: `mkdir -p ~/.config/fish/completions && dbtdbx completion fish > ~/.config/fish/completions/dbtdbx.fish`,
 		write:   func(root *cobra.Command, w io.Writer) error { return root.GenFishCompletion(w, true) },
 	},
 	{
@@ -50,7 +51,7 @@ func newCompletion(g *globals) *cobra.Command {
 		Long: `Prints a script that completes dbtdbx's commands and flags in your shell.
 Load it in the current shell, or install it once for every new session.`,
 		Example: `  source <(dbtdbx completion bash)                   # bash (needs bash-completion)
-  source <(dbtdbx completion zsh)                    # zsh
+  autoload -U compinit && compinit && source <(dbtdbx completion zsh)   # zsh
   dbtdbx completion fish | source                    # fish
   dbtdbx completion powershell | Out-String | Invoke-Expression`,
 		Args: func(_ *cobra.Command, args []string) error {
@@ -75,7 +76,7 @@ To load it in the current shell:
 
 To load it in every new session, run once:
 
-  %s`, sh.name, sh.load, sh.install),
+  %s%s`, sh.name, sh.load, sh.install, sh.note),
 			Example:           "  " + sh.load + "\n  " + sh.install,
 			Args:              noArgs,
 			ValidArgsFunction: cobra.NoFileCompletions,

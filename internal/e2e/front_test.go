@@ -41,11 +41,11 @@ func TestCachedTokenNeedsNoCore(t *testing.T) {
 				}
 			}
 
-			// Due: the front hands over, and says so when there is no core.
+			// Due: the front hands over, and says so when DBTDBX_CORE names no core.
 			w.makeDue()
 			r := w.run(w.noCore(), "token")
-			if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, "dbtdbx-core") || !strings.Contains(r.stderr, "go install") {
-				t.Fatalf("a due token without the core: exit %d, stdout %q, stderr %q; want exit 1 saying how to install dbtdbx-core", r.code, r.stdout, r.stderr)
+			if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, "DBTDBX_CORE: cannot run") || !strings.Contains(r.stderr, "path of dbtdbx-core") {
+				t.Fatalf("a due token without the core: exit %d, stdout %q, stderr %q; want exit 1 saying DBTDBX_CORE names no dbtdbx-core", r.code, r.stdout, r.stderr)
 			}
 			fresh := w.token()
 			if fresh == stored || !w.srv.TokenAccepted(t, fresh) {
@@ -139,5 +139,9 @@ func TestFindingTheCore(t *testing.T) {
 	}
 	if r := run(filepath.Join(alone, "dbtdbx"), "DBTDBX_CORE=no-such-core"); r.code != 1 || !strings.Contains(r.stderr, "DBTDBX_CORE=no-such-core is not on PATH") {
 		t.Errorf("DBTDBX_CORE naming nothing on PATH: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r := run(filepath.Join(alone, "dbtdbx"), "DBTDBX_CORE="+filepath.Join(alone, "nothing")); r.code != 1 ||
+		!strings.Contains(r.stderr, "DBTDBX_CORE: cannot run "+filepath.Join(alone, "nothing")) || !strings.Contains(r.stderr, "unset it") {
+		t.Errorf("DBTDBX_CORE naming a missing file: exit %d, stderr %q; want exit 1 blaming DBTDBX_CORE", r.code, r.stderr)
 	}
 }

@@ -23,23 +23,24 @@ const EnvCore = "DBTDBX_CORE"
 const InstallHint = "go install github.com/dbtdbx/dbtdbx@latest github.com/dbtdbx/dbtdbx/cmd/dbtdbx-core@latest"
 
 // Core finds the core binary: EnvCore when set (a bare name is looked up on
-// PATH), else CoreName in the directory of this executable, in the directory
-// a symbolic link to it leads to, in the directory of the path it was run as
-// (a symbolic link's own), else on PATH. A core that is this executable
-// would hand over to itself for ever, and is an error.
-func Core(getenv func(string) string) (string, error) {
+// PATH; fromEnv is then true), else CoreName in the directory of this
+// executable, in the directory a symbolic link to it leads to, in the
+// directory of the path it was run as (a symbolic link's own), else on PATH.
+// A core that is this executable would hand over to itself for ever, and
+// is an error. An error that wraps fs.ErrNotExist means no core was found.
+func Core(getenv func(string) string) (path string, fromEnv bool, err error) {
 	if p := getenv(EnvCore); p != "" {
 		if filepath.Base(p) == p {
 			lp, err := exec.LookPath(p)
 			if err != nil {
-				return "", fmt.Errorf("%s=%s is not on PATH: %w", EnvCore, p, fs.ErrNotExist)
+				return "", true, missing(fmt.Sprintf("%s=%s is not on PATH", EnvCore, p))
 			}
 			p = lp
 		}
 		if isSelf(p) {
-			return "", fmt.Errorf("%s=%s names this dbtdbx, not %s: set it to dbtdbx-core's path, or unset it", EnvCore, p, CoreName)
+			return "", true, fmt.Errorf("%s=%s names this dbtdbx, not %s", EnvCore, p, CoreName)
 		}
-		return p, nil
+		return p, true, nil
 	}
 	name := CoreName
 	if runtime.GOOS == "windows" {
@@ -51,19 +52,26 @@ func Core(getenv func(string) string) (string, error) {
 			continue
 		}
 		if isSelf(p) {
-			return "", fmt.Errorf("%s is this dbtdbx (a copy of it, or a link to it), not %s: %w", p, CoreName, fs.ErrNotExist)
+			return "", false, missing(fmt.Sprintf("%s is this dbtdbx (a copy of it, or a link to it), not %s", p, CoreName))
 		}
-		return p, nil
+		return p, false, nil
 	}
 	p, err := exec.LookPath(name)
 	if err != nil {
-		return "", fmt.Errorf("%s, which runs every dbtdbx command but a cached token, is neither next to this dbtdbx nor on PATH: %w", CoreName, fs.ErrNotExist)
+		return "", false, missing(CoreName + ", which runs every dbtdbx command but a cached token, is neither next to this dbtdbx nor on PATH")
 	}
 	if isSelf(p) {
-		return "", fmt.Errorf("%s on PATH is this dbtdbx (a copy of it, or a link to it), not %s: %w", p, CoreName, fs.ErrNotExist)
+		return "", false, missing(fmt.Sprintf("%s on PATH is this dbtdbx (a copy of it, or a link to it), not %s", p, CoreName))
 	}
-	return p, nil
+	return p, false, nil
 }
+
+// missing is an error that says which core is missing, and wraps
+// fs.ErrNotExist without adding its text.
+type missing string
+
+func (e missing) Error() string        { return string(e) }
+func (e missing) Is(target error) bool { return target == fs.ErrNotExist }
 
 // ownDirs returns the directories this executable may have been installed
 // in, without repeats: its own as the system reports it, the one a symbolic
@@ -98,18 +106,24 @@ func ownDirs() []string {
 // this process where the system can, else as a child whose exit code it
 // returns. It returns only on failure, or with the child's exit code.
 func HandOver(args []string, getenv func(string) string, stderr io.Writer) int {
-	core, err := Core(getenv)
-	if err == nil {
-		err = run(core, args)
-	}
+	core, fromEnv, err := Core(getenv)
 	var exit *exec.ExitError
+	if err == nil {
+		if err = run(core, args); err != nil && fromEnv && !errors.As(err, &exit) {
+			err = fmt.Errorf("%s: %w", EnvCore, err)
+		}
+	}
 	switch {
 	case errors.As(err, &exit) && exit.ExitCode() >= 0:
 		return exit.ExitCode()
 	case err != nil:
 		fmt.Fprintf(stderr, "dbtdbx: %v\n", err)
-		if errors.Is(err, fs.ErrNotExist) {
-			fmt.Fprintf(stderr, "  Install it beside dbtdbx (%s), or set %s to its path.\n", InstallHint, EnvCore)
+		switch {
+		case fromEnv:
+			fmt.Fprintf(stderr, "  Set %s to the path of dbtdbx-core, or unset it to use the one beside dbtdbx.\n", EnvCore)
+		case errors.Is(err, fs.ErrNotExist):
+			fmt.Fprintf(stderr, "  Install dbtdbx-core beside dbtdbx: it comes with dbtdbx in every release archive, the Homebrew cask\n"+
+				"  and the Scoop package; with Go: %s\n  Or set %s to its path.\n", InstallHint, EnvCore)
 		}
 		return 1
 	}

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,11 +17,11 @@ import (
 // DBTDBX_CORE names the core wherever it is; a core that is nowhere is an
 // error that says what is missing.
 func TestCore(t *testing.T) {
-	if got, err := Core(func(k string) string { return map[string]string{EnvCore: "/opt/x/dbtdbx-core"}[k] }); err != nil || got != "/opt/x/dbtdbx-core" {
-		t.Errorf("with %s set: %q, %v", EnvCore, got, err)
+	if got, fromEnv, err := Core(func(k string) string { return map[string]string{EnvCore: "/opt/x/dbtdbx-core"}[k] }); err != nil || got != "/opt/x/dbtdbx-core" || !fromEnv {
+		t.Errorf("with %s set: %q, %v, %v", EnvCore, got, fromEnv, err)
 	}
 	t.Setenv("PATH", t.TempDir())
-	if _, err := Core(func(string) string { return "" }); !errors.Is(err, fs.ErrNotExist) {
+	if _, _, err := Core(func(string) string { return "" }); !errors.Is(err, fs.ErrNotExist) || strings.Contains(err.Error(), "file does not exist") {
 		// The test binary's directory holds no dbtdbx-core, and PATH is empty.
 		t.Errorf("with no core anywhere: %v, want an error wrapping fs.ErrNotExist", err)
 	}
