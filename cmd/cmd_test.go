@@ -36,7 +36,8 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"token", "--http-timeout", "0s", "--host", "h.example"}, nil, ExitUsage, "--http-timeout must be positive"},
 		{[]string{"token", "--lock-timeout", "-1s", "--host", "h.example"}, nil, ExitUsage, "--lock-timeout must be positive"},
 		{[]string{"token", "--min-ttl", "0s", "--host", "h.example"}, nil, ExitUsage, "--min-ttl must be positive"},
-		{[]string{"token"}, nil, ExitError, "DATABRICKS_HOST"},
+		{[]string{"token"}, nil, ExitError, "not in a dbt project"},
+		{[]string{"token", "--host", "h.example", "--storage", "none"}, map[string]string{"DATABRICKS_CLIENT_SECRET": "s"}, ExitLoginRequired, "warning: DATABRICKS_CLIENT_SECRET is set without DATABRICKS_CLIENT_ID"},
 		{[]string{"token", "--host", "h.example", "--storage", "none"}, nil, ExitLoginRequired, "keeps no login between runs"},
 		// A bad value is a usage error on the command line, and one of
 		// configuration in the environment or a profile.

@@ -47,6 +47,7 @@ func (o *envOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	o.warn(t)
 	e, err := o.accessToken(ctx, t, false, token.DefaultMinTTL, lastingTTL)
 	if err != nil {
 		return err

@@ -82,6 +82,7 @@ func (o *execOptions) run(ctx context.Context, args []string) error {
 	if err != nil {
 		return beforeChild(err)
 	}
+	o.warn(t)
 	e, err := o.accessToken(ctx, t, false, token.DefaultMinTTL, lastingTTL)
 	if err != nil {
 		return beforeChild(err)

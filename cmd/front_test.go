@@ -224,6 +224,7 @@ func TestFrontHandsOverWhatIsNotACachedToken(t *testing.T) {
 					t.Fatal(err)
 				}
 			}},
+		{name: "a warning to print", env: map[string]string{"DATABRICKS_CLIENT_SECRET": "sp-secret"}, args: host},
 		{name: "service principal", env: map[string]string{"DATABRICKS_CLIENT_ID": "dbt-databricks", "DATABRICKS_CLIENT_SECRET": "sp-secret"}, args: host},
 		{name: "unreadable token file", args: host, prepare: func(t *testing.T, w *frontWorld) {
 			if err := os.WriteFile(w.tokenFile(t), []byte("{not json"), 0o600); err != nil {

@@ -28,6 +28,7 @@ an access token already handed out works until it expires.`,
 			if err != nil {
 				return err
 			}
+			g.warn(t)
 			if t.Auth == config.AuthPAT {
 				fmt.Fprintf(g.stderr, "Target %s uses the personal access token in %s; dbtdbx keeps nothing for it, so there is nothing to remove.\n", targetName(t), t.ProfilesFile)
 				return nil

@@ -146,7 +146,8 @@ func targetName(t *config.Target) string {
 
 func (g *globals) httpClient() *http.Client { return auth.NewHTTPClient(g.httpTimeout, g.log) }
 
-// warn prints the target's warnings on stderr.
+// warn prints the target's warnings on stderr, for every command that acts
+// on the target (status shows them in its report).
 func (g *globals) warn(t *config.Target) {
 	for _, w := range t.Warnings {
 		fmt.Fprintln(g.stderr, "dbtdbx: warning:", w)

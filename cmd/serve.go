@@ -82,6 +82,7 @@ func (o *serveOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	o.warn(t)
 	// Fail now, not at the first client, when there is no usable login.
 	if _, err := o.accessToken(ctx, t, false, o.minTTL, token.MetadataMargin); err != nil {
 		return err

@@ -163,7 +163,7 @@ func (o *statusOptions) loginState(t *config.Target, r *statusReport) error {
 func printStatus(w io.Writer, t *config.Target, r *statusReport) {
 	line := func(label, value, field string) {
 		if o := t.Origins[field]; o != "" && field != "" {
-			value += " (" + string(o) + ")"
+			value += "  [" + string(o) + "]" // origins hold parentheses of their own
 		}
 		if label != "" {
 			label += ":"

@@ -47,6 +47,7 @@ func (o *tokenOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	o.warn(t)
 	e, err := o.accessToken(ctx, t, o.refresh, o.minTTL, 0)
 	if err != nil {
 		return err

@@ -205,6 +205,9 @@ func Resolve(f Flags, env Env) (*Target, error) {
 	def := func(v string) source { return source{v, OriginDefault} }
 
 	host := pick("host", flag("host", f.Host), p.source("host"), fromEnv(EnvHost))
+	if host == "" && p == nil {
+		return nil, fmt.Errorf("no workspace host: not in a dbt project (no dbt_project.yml here or above); pass --host https://<workspace>, set %s, or run in a dbt project (or name one with --project-dir)", EnvHost)
+	}
 	if host == "" {
 		return nil, fmt.Errorf("no workspace host: pass --host https://<workspace> or set %s", EnvHost)
 	}

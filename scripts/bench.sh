@@ -87,7 +87,9 @@ dbtdbx=$bin/dbtdbx
 core=$bin/dbtdbx-core
 results=$work/results
 mkdir -p "$results"
-# Nothing ambient leaks in: tokens, locks and settings live in the work dir.
+# Nothing ambient leaks in: tokens and settings live in the work dir. (Lock
+# files follow the home directory of the user database, not XDG_CACHE_HOME:
+# the benchmark's go to ~/.cache/dbtdbx/locks, a few empty files.)
 export XDG_CONFIG_HOME=$work/config XDG_CACHE_HOME=$work/cache NO_COLOR=1
 unset DATABRICKS_TOKEN DATABRICKS_HOST DATABRICKS_CLIENT_ID DATABRICKS_CLIENT_SECRET DBTDBX_STORAGE DBTDBX_DEBUG \
   DBT_PROJECT_DIR DBT_PROFILES_DIR DBT_PROFILE DBT_TARGET DBT_ENGINE_PROFILES_DIR

@@ -50,7 +50,7 @@ func (c *Cached) Peek(key Key) (*Entry, bool) { return c.Cache.Get(key) }
 // Where implements Store.
 func (c *Cached) Where() string {
 	if w := c.Cache.Where(); w != "" {
-		return c.Store.Where() + " with a copy of the access token in " + w
+		return c.Store.Where() + " and the copy of its access token in " + w
 	}
 	return c.Store.Where()
 }

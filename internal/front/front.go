@@ -122,7 +122,7 @@ func cached(args []string, env config.Env, clock func() time.Time) (e *stored.En
 		return nil, "", false
 	}
 	t, err := config.Resolve(o.flags, env)
-	if err != nil || t.Auth != config.AuthLogin {
+	if err != nil || t.Auth != config.AuthLogin || len(t.Warnings) > 0 { // the core prints warnings
 		return nil, "", false
 	}
 	key := stored.Key{Host: t.Host, ClientID: t.ClientID}
