@@ -10,6 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dbtdbx/dbtdbx/config"
+
+	"github.com/dbtdbx/dbtdbx/internal/version"
 )
 
 func runCLI(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
@@ -112,11 +114,22 @@ func TestVersion(t *testing.T) {
 	if code, stdout, _ := runCLI(t, nil, "version"); code != 0 || stdout != "dbtdbx dev\n" {
 		t.Errorf("version: %d %q", code, stdout)
 	}
-	defer func(v string) { Version = v }(Version)
-	Version = "1.2.3"
+	defer func(v string) { version.Version = v }(version.Version)
+	version.Version = "1.2.3"
 	for _, args := range [][]string{{"version"}, {"--version"}, {"-v"}} {
 		if code, stdout, stderr := runCLI(t, nil, args...); code != 0 || stdout != "dbtdbx 1.2.3\n" || stderr != "" {
 			t.Errorf("dbtdbx %v: exit %d, stdout %q, stderr %q; want dbtdbx 1.2.3", args, code, stdout, stderr)
+		}
+	}
+	// Handed over by a dbtdbx of the same release: nothing to say; of
+	// another: a warning on stderr, whatever the command.
+	if code, stdout, stderr := runCLI(t, map[string]string{version.EnvFront: "1.2.3"}, "version"); code != 0 || stdout != "dbtdbx 1.2.3\n" || stderr != "" {
+		t.Errorf("version from a front of the same version: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	for _, args := range [][]string{{"version"}, {"token", "--host", "h.example", "--storage", "none"}} {
+		_, _, stderr := runCLI(t, map[string]string{version.EnvFront: "1.1.0"}, args...)
+		if !strings.Contains(stderr, "warning: dbtdbx is 1.1.0 but dbtdbx-core is 1.2.3: install both from the same release") {
+			t.Errorf("dbtdbx %v from a front of another version: stderr %q, want a warning", args, stderr)
 		}
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dbtdbx/dbtdbx/token"
+
+	"github.com/dbtdbx/dbtdbx/internal/version"
 )
 
 // Exit codes of exec when the child does not run, as env(1) and docker use them.
@@ -23,13 +25,15 @@ const (
 )
 
 // droppedEnv are the inherited variables that name another way to
-// authenticate; the child must see exactly one.
+// authenticate (the child must see exactly one), and the one by which
+// dbtdbx tells dbtdbx-core its version.
 var droppedEnv = []string{
 	"DATABRICKS_TOKEN", "DATABRICKS_CLIENT_ID", "DATABRICKS_CLIENT_SECRET",
 	"DATABRICKS_AUTH_TYPE", "DATABRICKS_METADATA_SERVICE_URL",
 	"DATABRICKS_USERNAME", "DATABRICKS_PASSWORD", "DATABRICKS_CONFIG_PROFILE",
 	"DATABRICKS_AZURE_CLIENT_ID", "DATABRICKS_AZURE_CLIENT_SECRET",
 	"ARM_CLIENT_ID", "ARM_CLIENT_SECRET", "DBTDBX_CLIENT_SECRET",
+	version.EnvFront, // for this dbtdbx-core only
 }
 
 // exitCode carries the exit code exec must end with, without a message.

@@ -11,6 +11,8 @@ import (
 
 	"github.com/dbtdbx/dbtdbx/config"
 	"github.com/dbtdbx/dbtdbx/token"
+
+	"github.com/dbtdbx/dbtdbx/internal/version"
 )
 
 func newLogout(g *globals) *cobra.Command {
@@ -85,7 +87,7 @@ func newVersion(g *globals) *cobra.Command {
 		Example: `  dbtdbx version`,
 		Args:    noArgs,
 		RunE: func(*cobra.Command, []string) error {
-			_, err := fmt.Fprintf(g.stdout, "dbtdbx %s\n", version())
+			_, err := fmt.Fprintf(g.stdout, "dbtdbx %s\n", version.String())
 			return err
 		},
 	}

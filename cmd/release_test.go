@@ -78,8 +78,8 @@ func TestGoreleaserShipsEveryPlatform(t *testing.T) {
 				t.Errorf("build %s goarch %v lacks %s", b.ID, b.Goarch, arch)
 			}
 		}
-		if ld := strings.Join(b.Ldflags, " "); !strings.Contains(ld, "-X github.com/dbtdbx/dbtdbx/cmd.Version={{.Version}}") || !strings.Contains(ld, "-s -w") {
-			t.Errorf("build %s ldflags %q: want -s -w and the version stamped into cmd.Version", b.ID, ld)
+		if ld := strings.Join(b.Ldflags, " "); !strings.Contains(ld, "-X github.com/dbtdbx/dbtdbx/internal/version.Version={{.Version}}") || !strings.Contains(ld, "-s -w") {
+			t.Errorf("build %s ldflags %q: want -s -w and the version stamped into internal/version.Version", b.ID, ld)
 		}
 	}
 	if mains["dbtdbx"] != "." || mains["dbtdbx-core"] != "./cmd/dbtdbx-core" {

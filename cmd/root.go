@@ -24,11 +24,9 @@ import (
 	"github.com/dbtdbx/dbtdbx/auth"
 	"github.com/dbtdbx/dbtdbx/config"
 	"github.com/dbtdbx/dbtdbx/internal/front"
+	"github.com/dbtdbx/dbtdbx/internal/version"
 	"github.com/dbtdbx/dbtdbx/token"
 )
-
-// Version is stamped at build time (-ldflags "-X .../cmd.Version=v1.2.3").
-var Version = "dev"
 
 // globals are the options every command shares.
 type globals struct {
@@ -205,6 +203,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	// stderr is shared by the progress display, the browser opener and logs.
 	g := &globals{stdin: stdin, stdout: stdout, stderr: &lockedWriter{w: stderr}, rawStderr: stderr, env: env}
 	stderr = g.stderr
+	warnOtherFront(stderr, g.getenv)
 	root := newRoot(g, args)
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -261,7 +260,7 @@ something needs one, refreshing it before it expires.
 		Example: `  dbtdbx login --host https://adb-1234.5.azuredatabricks.net
   dbtdbx token
   dbtdbx status`,
-		Version:       Version, // printed through versionTemplate
+		Version:       version.Version, // printed through versionTemplate
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

@@ -1,9 +1,12 @@
 package cmd
 
 import (
-	"runtime/debug"
+	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/dbtdbx/dbtdbx/internal/version"
 )
 
 // versionTemplate makes `dbtdbx --version` print what `dbtdbx version` does.
@@ -12,23 +15,17 @@ import (
 const versionTemplate = "dbtdbx {{dbtdbxVersion}}\n"
 
 func init() {
-	cobra.AddTemplateFunc("dbtdbxVersion", version)
+	cobra.AddTemplateFunc("dbtdbxVersion", version.String)
 }
 
-// version is Version, stamped.
-func version() string {
-	stampVersion()
-	return Version
-}
-
-// stampVersion fills Version from the module version the go command records
-// when a release build did not stamp it with -ldflags -X: `go install
-// github.com/dbtdbx/dbtdbx@v1.2.3` then reports v1.2.3 rather than dev.
-func stampVersion() {
-	if Version != "dev" {
+// warnOtherFront warns when the dbtdbx that handed this command over is of
+// another version than this dbtdbx-core.
+func warnOtherFront(w io.Writer, getenv func(string) string) {
+	front := getenv(version.EnvFront)
+	if front == "" {
 		return
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		Version = bi.Main.Version
+	if core := version.String(); front != core {
+		fmt.Fprintf(w, "dbtdbx: warning: dbtdbx is %s but dbtdbx-core is %s: install both from the same release\n", front, core)
 	}
 }

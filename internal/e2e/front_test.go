@@ -145,3 +145,35 @@ func TestFindingTheCore(t *testing.T) {
 		t.Errorf("DBTDBX_CORE naming a missing file: exit %d, stderr %q; want exit 1 blaming DBTDBX_CORE", r.code, r.stderr)
 	}
 }
+
+// dbtdbx tells dbtdbx-core its version: a pair from one build says nothing,
+// a dbtdbx of another release gets a warning on every command it hands
+// over, and the command still runs.
+func TestMismatchedPairWarns(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, oauthtest.Options{})
+	w.login()
+	if r := w.run(nil, "version"); r.code != 0 || r.stderr != "" {
+		t.Errorf("version from one build: exit %d, stderr %q; want no warning", r.code, r.stderr)
+	}
+	dir := t.TempDir()
+	build := exec.Command("go", "build", "-ldflags=-X github.com/dbtdbx/dbtdbx/internal/version.Version=v0.0.1-other",
+		"-o", filepath.Join(dir, "dbtdbx"), "github.com/dbtdbx/dbtdbx")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building a dbtdbx of another version: %v\n%s", err, out)
+	}
+	if err := os.Symlink(filepath.Join(filepath.Dir(binary), "dbtdbx-core"), filepath.Join(dir, "dbtdbx-core")); err != nil {
+		t.Fatal(err)
+	}
+	c := exec.Command(filepath.Join(dir, "dbtdbx"), "version")
+	c.Env = w.environ()
+	var out, errb strings.Builder
+	c.Stdout, c.Stderr = &out, &errb
+	err := c.Run()
+	w.record(out.String())
+	w.record(errb.String())
+	if err != nil || out.String() != "dbtdbx dev\n" ||
+		!strings.Contains(errb.String(), "warning: dbtdbx is v0.0.1-other but dbtdbx-core is dev: install both from the same release") {
+		t.Errorf("version from a dbtdbx of another release: %v, stdout %q, stderr %q; want the core's version and a warning", err, out.String(), errb.String())
+	}
+}

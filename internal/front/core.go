@@ -10,6 +10,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
+
+	"github.com/dbtdbx/dbtdbx/internal/version"
 )
 
 // CoreName is the binary that runs every command the front does not serve.
@@ -128,6 +131,13 @@ func HandOver(args []string, getenv func(string) string, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// coreEnv is this process's environment with this dbtdbx's version, which
+// the core compares with its own.
+func coreEnv() []string {
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, version.EnvFront+"=") })
+	return append(env, version.EnvFront+"="+version.String())
 }
 
 // isSelf reports whether path is this executable, which would hand over to

@@ -4,7 +4,6 @@ package front
 
 import (
 	"fmt"
-	"os"
 	"syscall"
 )
 
@@ -12,7 +11,7 @@ import (
 // file descriptors, and argv[0] still dbtdbx.
 func run(core string, args []string) error {
 	argv := append([]string{"dbtdbx"}, args...)
-	if err := syscall.Exec(core, argv, os.Environ()); err != nil {
+	if err := syscall.Exec(core, argv, coreEnv()); err != nil {
 		return fmt.Errorf("cannot run %s: %w", core, err)
 	}
 	return nil

@@ -16,6 +16,7 @@ func run(core string, args []string) error {
 	signal.Ignore(os.Interrupt)
 	c := exec.Command(core, args...)
 	c.Stdin, c.Stdout, c.Stderr = os.Stdin, os.Stdout, os.Stderr
+	c.Env = coreEnv()
 	if err := c.Run(); err != nil {
 		if _, ok := err.(*exec.ExitError); ok {
 			return err
