@@ -4,7 +4,8 @@
 # workspace, headless Chromium for the user's browser, and a private Secret
 # Service for the keyring. From the example dbt project (example/), whose
 # profiles.yml names the workspace, runs `dbtdbx login`, `dbtdbx token`,
-# `dbtdbx status` and `dbtdbx exec`, with no flags. Installs what it needs first.
+# `dbtdbx status`, `dbtdbx exec` and `dbtdbx logout`, with no flags. Installs
+# what it needs first.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
