@@ -34,7 +34,15 @@ if [ "${1:-}" = --snapshot ]; then
   # the cask and the manifest install both.
   mkdir "$work/unpacked"
   tar -xzf "$work"/dist/dbtdbx_*_linux_amd64.tar.gz -C "$work/unpacked"
-  "$work"/unpacked/dbtdbx --version
+  # Both binaries carry the release's version: dbtdbx-core prints it, and
+  # would warn on stderr were dbtdbx's another.
+  out=$("$work"/unpacked/dbtdbx --version 2>"$work/version.err")
+  if [ -s "$work/version.err" ] || [ "$out" = "dbtdbx dev" ]; then
+    echo "release-check: dbtdbx --version printed '$out'" >&2
+    cat "$work/version.err" >&2
+    exit 1
+  fi
+  echo "$out"
   grep -q 'binary "dbtdbx-core"' "$work"/dist/homebrew/Casks/dbtdbx.rb
   grep -q 'dbtdbx-core.exe' "$work"/dist/scoop/dbtdbx.json
 fi
