@@ -23,6 +23,10 @@ func NormalizeHost(raw string) (string, error) {
 		s = "https://" + s
 	}
 	u, err := url.Parse(s)
+	if err != nil && strings.Contains(s, "@") {
+		// What comes before the @ may be a password.
+		return "", badValue("it is not a URL or host name", "workspace host is not a URL or host name (not shown: it holds an @, and may hold a password)")
+	}
 	if err != nil {
 		return "", badValue("it is not a URL or host name", "workspace host %q is not a URL or host name", raw)
 	}

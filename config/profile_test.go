@@ -432,6 +432,9 @@ client_id: my-app
 oauth_redirect_url: http://localhost:8030
 oauth_scopes: [sql, offline_access]`)),
 			vars: map[string]string{EnvClientID: "env-app", EnvClientSecret: "confidential"},
+			// The profile's client id wins over the environment's, which is
+			// named in a warning.
+			warn: []string{`DATABRICKS_CLIENT_ID is "env-app", but profiles.yml (jaffle.dev) gives the client id my-app, and that one is used`},
 			want: map[string]string{
 				"auth": "oauth-u2m", "client_id": "my-app", "scopes": "sql", "redirect_url": "http://localhost:8030",
 				"client_secret": "confidential", "origin:client_secret": "env DBTDBX_CLIENT_SECRET",

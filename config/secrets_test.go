@@ -176,3 +176,32 @@ func TestOriginsDoNotQuoteComputedNames(t *testing.T) {
 		t.Errorf("host origin %q, want the computed name as %q and not the value", o, computedVar)
 	}
 }
+
+// An ambient DATABRICKS_HOST that the profile's host wins over is named in
+// a warning, but never as given when it is no host: it may hold a password,
+// or a line of its own.
+func TestHostWarningDoesNotQuoteTheAmbientHost(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{"dbt_project.yml": "name: p\nprofile: p\n",
+		"profiles.yml": "p:\n  target: dev\n  outputs:\n    dev:\n      type: databricks\n      host: h.example\n      http_path: /sql\n      auth_type: oauth\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, v := range []string{"https://token:S3cr3tV4lue@h.example", "https://token:S3cr3t%zzV4lue@h.example", "https://h.example\ndbtdbx: S3cr3tV4lue"} {
+		e := Env{LookupEnv: func(k string) (string, bool) {
+			if k == EnvHost {
+				return v, true
+			}
+			return "", false
+		}, Dir: dir, Home: t.TempDir()}
+		tg, err := Resolve(Flags{}, e)
+		if err != nil {
+			t.Fatalf("DATABRICKS_HOST=%q: %v", v, err)
+		}
+		msg := strings.Join(tg.Warnings, "\n")
+		if !strings.Contains(msg, "DATABRICKS_HOST is set but not used") || strings.Contains(strings.ToLower(msg), "s3cr3t") || strings.Contains(msg, "\n") {
+			t.Errorf("DATABRICKS_HOST=%q: warnings %q; want one line that does not quote it", v, msg)
+		}
+	}
+}

@@ -6,6 +6,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -314,6 +315,14 @@ func decideAuth(t *Target, p *dbtTarget, env Env) (warnings []string) {
 	if env.Get(EnvServicePrincipalSecret) != "" && env.Get(EnvClientID) == "" {
 		warnings = append(warnings, fmt.Sprintf("%s is set without %s, so it is not used", EnvServicePrincipalSecret, EnvClientID))
 	}
+	if id := env.Get(EnvClientID); id != "" && id != t.ClientID {
+		// The flag or the profile won over the environment.
+		what := fmt.Sprintf("%s is %q", EnvClientID, id)
+		if env.Get(EnvServicePrincipalSecret) != "" {
+			what += " (a service principal, with " + EnvServicePrincipalSecret + ")"
+		}
+		warnings = append(warnings, fmt.Sprintf("%s, but %s gives the client id %s, and that one is used (pass --client-id to choose another)", what, t.Origins["client_id"], t.ClientID))
+	}
 	t.Auth = AuthLogin
 	if t.ClientSecret = env.Get(EnvClientSecret); t.ClientSecret != "" {
 		t.Origins["client_secret"] = Origin("env " + EnvClientSecret)
@@ -339,10 +348,19 @@ func hostWarnings(t *Target, p *dbtTarget, env Env) []string {
 		return nil
 	}
 	v := env.Get(EnvHost)
-	if ambient, err := NormalizeHost(v); v == "" || err == nil && ambient == t.Host {
+	ambient, err := NormalizeHost(v)
+	if v == "" || err == nil && ambient == t.Host {
 		return nil
 	}
-	return []string{fmt.Sprintf("%s is %s, but %s says %s: using the profile's host, as dbt does (pass --host to choose another)", EnvHost, v, p.where(), theirs(t.Host))}
+	if err != nil {
+		// Not quoted: the value may hold a password, or lines of its own.
+		why := "it is not a workspace host"
+		if ve := (*valueError)(nil); errors.As(err, &ve) {
+			why = ve.reason
+		}
+		return []string{fmt.Sprintf("%s is set but not used (%s): %s says %s, and dbtdbx uses the profile's host, as dbt does", EnvHost, why, p.where(), theirs(t.Host))}
+	}
+	return []string{fmt.Sprintf("%s is %s, but %s says %s: using the profile's host, as dbt does (pass --host to choose another)", EnvHost, ambient, p.where(), theirs(t.Host))}
 }
 
 // ParseScopes splits a scope list written with spaces or commas, drops
