@@ -123,8 +123,10 @@ func TestVersion(t *testing.T) {
 	}
 	// Handed over by a dbtdbx of the same release: nothing to say; of
 	// another: a warning on stderr, whatever the command.
-	if code, stdout, stderr := runCLI(t, map[string]string{version.EnvFront: "1.2.3"}, "version"); code != 0 || stdout != "dbtdbx 1.2.3\n" || stderr != "" {
-		t.Errorf("version from a front of the same version: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	for _, front := range []string{"1.2.3", "v1.2.3"} { // v1.2.3 as go install records it
+		if code, stdout, stderr := runCLI(t, map[string]string{version.EnvFront: front}, "version"); code != 0 || stdout != "dbtdbx 1.2.3\n" || stderr != "" {
+			t.Errorf("version from a front of version %s: exit %d, stdout %q, stderr %q", front, code, stdout, stderr)
+		}
 	}
 	for _, args := range [][]string{{"version"}, {"token", "--host", "h.example", "--storage", "none"}} {
 		_, _, stderr := runCLI(t, map[string]string{version.EnvFront: "1.1.0"}, args...)

@@ -3,6 +3,7 @@ package cmd
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -25,7 +26,8 @@ func warnOtherFront(w io.Writer, getenv func(string) string) {
 	if front == "" {
 		return
 	}
-	if core := version.String(); front != core {
+	// A release stamps 1.2.3, go install records v1.2.3: the same.
+	if core := version.String(); strings.TrimPrefix(front, "v") != strings.TrimPrefix(core, "v") {
 		fmt.Fprintf(w, "dbtdbx: warning: dbtdbx is %s but dbtdbx-core is %s: install both from the same release\n", front, core)
 	}
 }

@@ -69,7 +69,9 @@ func TestFindingTheCore(t *testing.T) {
 	linked := filepath.Join(w.home, "linked")
 	beside := filepath.Join(w.home, "beside") // a link to alone/dbtdbx beside a dbtdbx-core
 	copied := filepath.Join(w.home, "copied") // dbtdbx and a copy of it named dbtdbx-core
-	for _, dir := range []string{alone, linked, beside, copied} {
+	// Two copies of dbtdbx, each the other's dbtdbx-core.
+	x, y := filepath.Join(w.home, "x"), filepath.Join(w.home, "y")
+	for _, dir := range []string{alone, linked, beside, copied, x, y} {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -92,6 +94,14 @@ func TestFindingTheCore(t *testing.T) {
 	}
 	for _, name := range []string{"dbtdbx", "dbtdbx-core"} {
 		if err := os.WriteFile(filepath.Join(copied, name), b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range [][2]string{{x, y}, {y, x}} {
+		if err := os.WriteFile(filepath.Join(d[0], "dbtdbx"), b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(filepath.Join(d[1], "dbtdbx"), filepath.Join(d[0], "dbtdbx-core")); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -127,8 +137,18 @@ func TestFindingTheCore(t *testing.T) {
 		t.Errorf("DBTDBX_CORE naming dbtdbx itself: exit %d, stderr %q; want exit 1 saying so", r.code, r.stderr)
 	}
 	if r := run(filepath.Join(copied, "dbtdbx")); r.code != 1 || strings.Contains(r.stderr, "DBTDBX_CORE=") ||
-		!strings.Contains(r.stderr, filepath.Join(copied, "dbtdbx-core")+" is this dbtdbx") {
+		!strings.Contains(r.stderr, filepath.Join(copied, "dbtdbx-core")+" is a dbtdbx") {
 		t.Errorf("dbtdbx beside a copy of itself named dbtdbx-core: exit %d, stderr %q; want exit 1 naming the copy, not DBTDBX_CORE", r.code, r.stderr)
+	}
+	// exec's own failures are 125, this one too.
+	c := exec.Command(filepath.Join(alone, "dbtdbx"), "--storage", "file", "exec", "--", "true")
+	c.Env = w.environ()
+	if out, err := c.CombinedOutput(); c.ProcessState == nil || c.ProcessState.ExitCode() != 125 {
+		t.Errorf("dbtdbx exec without dbtdbx-core: %v, %q; want exit 125", err, out)
+	}
+	// Two copies that would hand over to each other stop at the second.
+	if r := run(filepath.Join(x, "dbtdbx")); r.code != 1 || !strings.Contains(r.stderr, "another dbtdbx ran it as its core") {
+		t.Errorf("two copies of dbtdbx, each the other's dbtdbx-core: exit %d, stderr %q; want exit 1 saying so", r.code, r.stderr)
 	}
 	path := "PATH=" + filepath.Dir(binary) + string(os.PathListSeparator) + w.env["PATH"]
 	if r := run(filepath.Join(alone, "dbtdbx"), path); r.code != 0 || !strings.Contains(r.stdout, w.host) {

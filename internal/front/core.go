@@ -32,9 +32,19 @@ const InstallHint = "go install github.com/dbtdbx/dbtdbx@latest github.com/dbtdb
 // A core that is this executable would hand over to itself for ever, and
 // is an error. An error that wraps fs.ErrNotExist means no core was found.
 func Core(getenv func(string) string) (path string, fromEnv bool, err error) {
+	if getenv(version.EnvFront) != "" {
+		// Another dbtdbx handed this one a command as its core: this is a
+		// copy of dbtdbx (or a link to one) named dbtdbx-core, and would
+		// hand it on again, perhaps to the first, for ever.
+		self, _ := os.Executable()
+		return "", false, missing(fmt.Sprintf("%s is a dbtdbx (a copy of it, or a link to one), not %s: another dbtdbx ran it as its core", self, CoreName))
+	}
 	if p := getenv(EnvCore); p != "" {
 		if filepath.Base(p) == p {
 			lp, err := exec.LookPath(p)
+			if errors.Is(err, exec.ErrDot) {
+				return "", true, missing(fmt.Sprintf("%s=%s is found on PATH only through a relative entry ('.' or empty), which dbtdbx does not run from", EnvCore, p))
+			}
 			if err != nil {
 				return "", true, missing(fmt.Sprintf("%s=%s is not on PATH", EnvCore, p))
 			}
@@ -55,16 +65,19 @@ func Core(getenv func(string) string) (path string, fromEnv bool, err error) {
 			continue
 		}
 		if isSelf(p) {
-			return "", false, missing(fmt.Sprintf("%s is this dbtdbx (a copy of it, or a link to it), not %s", p, CoreName))
+			return "", false, missing(fmt.Sprintf("%s is a dbtdbx (a copy of it, or a link to one), not %s", p, CoreName))
 		}
 		return p, false, nil
 	}
 	p, err := exec.LookPath(name)
+	if errors.Is(err, exec.ErrDot) {
+		return "", false, missing(CoreName + " is neither next to this dbtdbx nor on PATH but through a relative entry of PATH ('.' or empty), which dbtdbx does not run from")
+	}
 	if err != nil {
 		return "", false, missing(CoreName + ", which runs every dbtdbx command but a cached token, is neither next to this dbtdbx nor on PATH")
 	}
 	if isSelf(p) {
-		return "", false, missing(fmt.Sprintf("%s on PATH is this dbtdbx (a copy of it, or a link to it), not %s", p, CoreName))
+		return "", false, missing(fmt.Sprintf("%s on PATH is a dbtdbx (a copy of it, or a link to one), not %s", p, CoreName))
 	}
 	return p, false, nil
 }
@@ -108,6 +121,8 @@ func ownDirs() []string {
 // HandOver runs the core with args (without the program name) in place of
 // this process where the system can, else as a child whose exit code it
 // returns. It returns only on failure, or with the child's exit code.
+// When the core cannot be run, it exits 1, or 125 for `dbtdbx exec`, whose
+// own failures must not look like its command's.
 func HandOver(args []string, getenv func(string) string, stderr io.Writer) int {
 	core, fromEnv, err := Core(getenv)
 	var exit *exec.ExitError
@@ -124,13 +139,26 @@ func HandOver(args []string, getenv func(string) string, stderr io.Writer) int {
 		switch {
 		case fromEnv:
 			fmt.Fprintf(stderr, "  Set %s to the path of dbtdbx-core, or unset it to use the one beside dbtdbx.\n", EnvCore)
+		case errors.Is(err, fs.ErrPermission):
+			fmt.Fprintf(stderr, "  Make it executable (chmod +x %s), or install dbtdbx-core again (%s).\n", core, InstallHint)
 		case errors.Is(err, fs.ErrNotExist):
 			fmt.Fprintf(stderr, "  Install dbtdbx-core beside dbtdbx: it comes with dbtdbx in every release archive, the Homebrew cask\n"+
 				"  and the Scoop package; with Go: %s\n  Or set %s to its path.\n", InstallHint, EnvCore)
 		}
+		if isExec(args) {
+			return 125
+		}
 		return 1
 	}
 	return 0
+}
+
+// isExec reports whether args run `dbtdbx exec`, as the core would find the
+// command among the flags it knows.
+func isExec(args []string) bool {
+	fs := flagSet(&options{})
+	fs.ParseErrorsAllowlist.UnknownFlags = true
+	return fs.Parse(args) == nil && fs.Arg(0) == "exec"
 }
 
 // coreEnv is this process's environment with this dbtdbx's version, which

@@ -64,3 +64,22 @@ func BenchmarkTokenCached(b *testing.B) {
 		}
 	}
 }
+
+// The command is found among flags as the core finds it, for exec's exit
+// code when the core cannot be run.
+func TestIsExec(t *testing.T) {
+	for args, want := range map[string]bool{
+		"exec -- dbt run":                  true,
+		"--host h exec -- true":            true,
+		"-t prod --storage=file exec true": true,
+		"exec":                             true,
+		"token":                            false,
+		"--host exec token":                false,
+		"status exec":                      false,
+		"":                                 false,
+	} {
+		if got := isExec(strings.Fields(args)); got != want {
+			t.Errorf("isExec(%q) = %v, want %v", args, got, want)
+		}
+	}
+}
