@@ -315,8 +315,9 @@ func decideAuth(t *Target, p *dbtTarget, env Env) (warnings []string) {
 	if env.Get(EnvServicePrincipalSecret) != "" && env.Get(EnvClientID) == "" {
 		warnings = append(warnings, fmt.Sprintf("%s is set without %s, so it is not used", EnvServicePrincipalSecret, EnvClientID))
 	}
-	if id := env.Get(EnvClientID); id != "" && id != t.ClientID {
-		// The flag or the profile won over the environment.
+	if id := env.Get(EnvClientID); id != "" && id != t.ClientID && t.Origins["client_id"] != Origin("flag --client-id") {
+		// The profile won over the environment, as dbt has it; a flag
+		// winning is no news.
 		what := fmt.Sprintf("%s is %q", EnvClientID, id)
 		if env.Get(EnvServicePrincipalSecret) != "" {
 			what += " (a service principal, with " + EnvServicePrincipalSecret + ")"

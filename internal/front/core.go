@@ -30,7 +30,9 @@ const InstallHint = "go install github.com/dbtdbx/dbtdbx@latest github.com/dbtdb
 // executable, in the directory a symbolic link to it leads to, in the
 // directory of the path it was run as (a symbolic link's own), else on PATH.
 // A core that is this executable would hand over to itself for ever, and
-// is an error. An error that wraps fs.ErrNotExist means no core was found.
+// is an error; so is being run as the core by another dbtdbx (EnvFront is
+// set), which two copies of dbtdbx, each the other's core, would do for
+// ever. An error that wraps fs.ErrNotExist means no core was found.
 func Core(getenv func(string) string) (path string, fromEnv bool, err error) {
 	if getenv(version.EnvFront) != "" {
 		// Another dbtdbx handed this one a command as its core: this is a
