@@ -1,11 +1,14 @@
 // Package realpart holds the one rule of tests that need a real part (the
 // OAuth server, the Secret Service, Chromium, D-Bus tools): when the part is
 // missing, the test fails in CI (CI=true), where every part must be present,
-// and is skipped elsewhere.
+// and is skipped elsewhere. It also holds the environment such tests give
+// the child processes they start.
 package realpart
 
 import (
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/zalando/go-keyring"
 )
@@ -36,4 +39,18 @@ func RequireKeyring(t T) {
 		return
 	}
 	_ = keyring.Delete("dbtdbx-probe", "probe")
+}
+
+// ChildEnv is the environment of a test's child process: this one's,
+// without the variables drop, plus extra. A child built with the race
+// detector would wait a second on exit for late reports; it need not.
+func ChildEnv(drop []string, extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); !slices.Contains(drop, k) && k != "GORACE" {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, strings.TrimSpace("GORACE=atexit_sleep_ms=0 "+os.Getenv("GORACE")))
+	return append(env, extra...)
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dbtdbx/dbtdbx/internal/realpart"
 )
 
 // envChild makes this test binary a child process of a test (see child).
@@ -75,18 +77,10 @@ func child(mode string) int {
 	}
 }
 
-// childEnv is the environment of a child process: this one's, without the
-// variables drop, plus extra. A child built with the race detector would
-// wait a second on exit for late reports; it need not.
+// childEnv is the environment of a child process (see realpart.ChildEnv),
+// which does not inherit this one's child mode.
 func childEnv(drop []string, extra ...string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if k, _, _ := strings.Cut(kv, "="); !slices.Contains(drop, k) && k != "GORACE" && k != envChild {
-			env = append(env, kv)
-		}
-	}
-	env = append(env, strings.TrimSpace("GORACE=atexit_sleep_ms=0 "+os.Getenv("GORACE")))
-	return append(env, extra...)
+	return realpart.ChildEnv(append(drop, envChild), extra...)
 }
 
 var t0 = time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
