@@ -14,12 +14,13 @@ import (
 
 	"github.com/dbtdbx/dbtdbx/token"
 
+	"github.com/dbtdbx/dbtdbx/internal/front"
 	"github.com/dbtdbx/dbtdbx/internal/version"
 )
 
 // Exit codes of exec when the child does not run, as env(1) and docker use them.
 const (
-	ExitExecFailed     = 125
+	ExitExecFailed     = front.ExitExecFailed
 	ExitNotExecutable  = 126
 	ExitCommandMissing = 127
 )

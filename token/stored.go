@@ -1,10 +1,6 @@
 package token
 
-import (
-	"time"
-
-	st "github.com/dbtdbx/dbtdbx/token/stored"
-)
+import st "github.com/dbtdbx/dbtdbx/token/stored"
 
 // The stored login, its file and its locks live in package stored, which
 // the front binary links without the rest of this package; these names keep
@@ -38,17 +34,9 @@ var (
 	ErrLockTimeout  = st.ErrLockTimeout
 )
 
-// Due reports whether e must be refreshed before it is handed out (see package stored, Due).
-func Due(e *Entry, now time.Time, minTTL, lasting time.Duration) bool {
-	return st.Due(e, now, minTTL, lasting)
-}
-
-// Threshold is the time left below which e is due (see package stored, Threshold).
-func Threshold(e *Entry, minTTL, lasting time.Duration) time.Duration {
-	return st.Threshold(e, minTTL, lasting)
-}
-
 var (
+	Due             = st.Due
+	Threshold       = st.Threshold
 	Decode          = st.Decode
 	DefaultFilePath = st.DefaultFilePath
 	ReadRegular     = st.ReadRegular

@@ -22,6 +22,10 @@ const CoreName = "dbtdbx-core"
 // from dbtdbx.
 const EnvCore = "DBTDBX_CORE"
 
+// ExitExecFailed is the exit code of `dbtdbx exec` when dbtdbx fails before
+// starting the command, the front's failure to run the core included.
+const ExitExecFailed = 125
+
 // InstallHint is the command that installs both binaries with Go.
 const InstallHint = "go install github.com/dbtdbx/dbtdbx@latest github.com/dbtdbx/dbtdbx/cmd/dbtdbx-core@latest"
 
@@ -148,7 +152,7 @@ func HandOver(args []string, getenv func(string) string, stderr io.Writer) int {
 				"  and the Scoop package; with Go: %s\n  Or set %s to its path.\n", InstallHint, EnvCore)
 		}
 		if isExec(args) {
-			return 125
+			return ExitExecFailed
 		}
 		return 1
 	}
