@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dbtdbx/dbtdbx/config"
-
 	"github.com/dbtdbx/dbtdbx/internal/version"
 )
 

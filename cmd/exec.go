@@ -12,10 +12,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/dbtdbx/dbtdbx/token"
-
 	"github.com/dbtdbx/dbtdbx/internal/front"
 	"github.com/dbtdbx/dbtdbx/internal/version"
+	"github.com/dbtdbx/dbtdbx/token"
 )
 
 // Exit codes of exec when the child does not run, as env(1) and docker use them.

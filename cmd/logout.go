@@ -10,9 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dbtdbx/dbtdbx/config"
-	"github.com/dbtdbx/dbtdbx/token"
-
 	"github.com/dbtdbx/dbtdbx/internal/version"
+	"github.com/dbtdbx/dbtdbx/token"
 )
 
 func newLogout(g *globals) *cobra.Command {
